@@ -1,0 +1,104 @@
+"""Respondent: a persona answers one question about one idea, in their own voice."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, create_model
+
+from ..answer import Answer, ChoiceAnswer, LikertAnswer, NpsAnswer, OpenAnswer
+from ..llm.client import ModelClient, derive_seed
+from ..persona import Persona
+from ..question import ChoiceQuestion, LikertQuestion, NpsQuestion, OpenQuestion, Question
+from ..study import Idea
+from ._text import DATA_NOT_INSTRUCTIONS, fenced, profile
+
+Rationale = Field(min_length=5, max_length=300)
+
+
+class AnswerRequest(BaseModel):
+    persona: Persona
+    idea: Idea
+    question: Question
+
+
+class LikertReply(BaseModel):
+    rationale: str = Rationale
+    rating: Literal[1, 2, 3, 4, 5]
+
+
+class NpsReply(BaseModel):
+    rationale: str = Rationale
+    score: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+
+
+class OpenReply(BaseModel):
+    answer: str = Field(min_length=5, max_length=400)
+
+
+def _choice_reply(options: list[str]) -> type[BaseModel]:
+    choice: Any = Literal[tuple(options)]  # type: ignore[valid-type]
+    return create_model("ChoiceReply", rationale=(str, Rationale), choice=(choice, ...))
+
+
+def shuffled_options(question: ChoiceQuestion, persona: Persona) -> list[str]:
+    """The options in an order of this respondent's own, against position bias."""
+    options = list(question.options)
+    random.Random(derive_seed(persona.id, question.id, *options)).shuffle(options)
+    return options
+
+
+def _instructions(question: Question, persona: Persona) -> tuple[str, type[BaseModel]]:
+    if isinstance(question, LikertQuestion):
+        scale = f"Rate from 1 ({question.low_label}) to 5 ({question.high_label})."
+        return scale, LikertReply
+    if isinstance(question, NpsQuestion):
+        return "Score from 0 (not at all likely) to 10 (extremely likely).", NpsReply
+    if isinstance(question, ChoiceQuestion):
+        options = shuffled_options(question, persona)
+        return "Pick exactly one option: " + " | ".join(options), _choice_reply(options)
+    return "Answer in one to three sentences.", OpenReply
+
+
+def _answer(request: AnswerRequest, reply: BaseModel) -> Answer:
+    base = {
+        "user_id": request.persona.id,
+        "idea": request.idea.name,
+        "question_id": request.question.id,
+    }
+    question = request.question
+    data = reply.model_dump()
+    if isinstance(question, OpenQuestion):
+        return OpenAnswer(**base, rationale="", text=data["answer"].strip())
+    rationale = data["rationale"].strip()
+    if isinstance(question, LikertQuestion):
+        return LikertAnswer(**base, rationale=rationale, rating=data["rating"])
+    if isinstance(question, NpsQuestion):
+        return NpsAnswer(**base, rationale=rationale, score=data["score"])
+    return ChoiceAnswer(**base, rationale=rationale, choice=data["choice"])
+
+
+async def answer_question(client: ModelClient, request: AnswerRequest) -> Answer:
+    """The persona's answer, typed by the question's kind and checked against its range."""
+    persona = request.persona
+    system = (
+        f"You are this person:\n{profile(persona)}\n"
+        "Answer as they would: honestly, in the first person, in plain words, with their "
+        f"own priorities and doubts. Do not be polite for its own sake. {DATA_NOT_INSTRUCTIONS} "
+        "Reply with JSON only."
+    )
+    how, reply_type = _instructions(request.question, persona)
+    content = (
+        f"{fenced('idea', f'{request.idea.name}: {request.idea.description}')}\n"
+        f"{fenced('question', request.question.text)}\n{how}"
+    )
+    reply = await client.generate(
+        "respondent",
+        [{"role": "system", "content": system}, {"role": "user", "content": content}],
+        reply_type,
+        key=f"{request.idea.name}/{request.question.id}/{persona.id}",
+        max_tokens=200,
+        temperature=0.7,
+    )
+    return _answer(request, reply)

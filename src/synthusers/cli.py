@@ -1,0 +1,142 @@
+"""The `synthusers` command: run studies, check them, export schemas."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import SynthusersError
+from .progress import progress_for
+from .runner import run_study, with_overrides
+from .schemas import SCHEMAS, json_schema
+from .study import load_study
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    handler: logging.Handler
+    if sys.stderr.isatty():
+        from rich.logging import RichHandler
+
+        handler = RichHandler(show_path=False, show_time=False)
+    else:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    logging.getLogger("synthusers").setLevel(level)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="synthusers")
+@click.option("-v", "--verbose", count=True, help="Log every model call (debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+def cli(verbose: int, quiet: bool) -> None:
+    """Run studies with synthetic users: a panel of personas reacts to your ideas."""
+    _setup_logging(verbose, quiet)
+
+
+@cli.command()
+@click.argument("study_file", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="Run directory to write.")
+@click.option("-m", "--model", help="local, local:/path/model.gguf, openai:NAME or fake.")
+@click.option("-n", "--panel-size", type=int, help="Number of synthetic users.")
+@click.option("-c", "--concurrency", type=int, help="Most model calls in flight at once.")
+@click.option("-s", "--seed", type=int, help="Seed for the panel and every model call.")
+@click.option("--json", "as_json", is_flag=True, help="Print report.json on stdout.")
+@click.option("--no-progress", is_flag=True, help="No live progress display.")
+def run(
+    study_file: Path, out: Path | None, model: str | None, panel_size: int | None,
+    concurrency: int | None, seed: int | None, as_json: bool, no_progress: bool,
+) -> None:
+    """Run STUDY_FILE and write its run directory.
+
+    \b
+    Examples:
+      synthusers run examples/meal-kit.yaml --out runs/meal-kit
+      synthusers run study.yaml -o runs/try -m openai:gpt-4o-mini -n 50 -c 16
+    """
+    study = with_overrides(
+        load_study(study_file), model=model, panel_size=panel_size,
+        concurrency=concurrency, seed=seed,
+    )
+    out = out or Path("runs") / study_file.stem
+    result = run_study(study, out, progress=progress_for(not no_progress))
+    report = result.report
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+    else:
+        click.echo(f"Report: {out / 'report.md'}")
+        if report.comparison:
+            click.echo("Ranking: " + " > ".join(report.comparison.ranking))
+        for idea in report.ideas:
+            score = f"{idea.score:.0f}/100" if idea.score is not None else "unscored"
+            click.echo(f"  {idea.idea}: {score}. {idea.verdict}")
+    stats = report.stats
+    click.echo(
+        f"{stats.tasks} tasks, {stats.failed_tasks} failed, {stats.wall_s:.0f} s, "
+        f"peak {stats.peak_rss_mb:.0f} MiB", err=True,
+    )
+    if result.failed_share > study.max_failure_share:
+        raise SynthusersError(
+            f"{stats.failed_tasks} of {stats.tasks} tasks failed ({result.failed_share:.0%}), "
+            f"more than max_failure_share {study.max_failure_share:.0%}; see {out / 'report.md'}"
+        )
+
+
+@cli.command()
+@click.argument("study_file", type=click.Path(path_type=Path))
+def check(study_file: Path) -> None:
+    """Check STUDY_FILE without running it."""
+    study = load_study(study_file)
+    fixed = sum(study.questions_for(idea) is not None for idea in study.ideas)
+    click.echo(
+        f"{study_file}: ok: {study.panel.size} users, {len(study.ideas)} ideas "
+        f"({fixed} with fixed questions), model {study.model}"
+    )
+
+
+@cli.command()
+@click.argument("name", required=False, type=click.Choice(sorted(SCHEMAS)))
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="Write every schema here.")
+def schema(name: str | None, out: Path | None) -> None:
+    """Print the JSON schema of NAME, or write them all with --out.
+
+    Without arguments, lists the names.
+    """
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for each in SCHEMAS:
+            (out / f"{each}.schema.json").write_text(json.dumps(json_schema(each), indent=2))
+        click.echo(f"wrote {len(SCHEMAS)} schemas to {out}")
+    elif name is None:
+        click.echo("\n".join(sorted(SCHEMAS)))
+    else:
+        click.echo(json.dumps(json_schema(name), indent=2))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors become one line on stderr and a non-zero exit code."""
+    try:
+        cli.main(args=argv, prog_name="synthusers", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted; what was done is in the run directory", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        click.echo(f"error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except SynthusersError as error:
+        if os.environ.get("SYNTHUSERS_DEBUG"):
+            raise
+        click.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted; what was done is in the run directory", err=True)
+        sys.exit(130)
+
+

@@ -1,0 +1,179 @@
+"""ModelClient: the single place where model calls are bounded, retried, parsed and traced."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ModelCallError, OutputInvalidError
+from ..report import AgentUsage
+from ..trace import Tracer
+from .base import ChatModel, ChatRequest, ChatResponse, Message, TransientError
+from .schema import output_schema
+
+T = TypeVar("T", bound=BaseModel)
+log = logging.getLogger("synthusers.model")
+
+
+def derive_seed(*parts: object) -> int:
+    """A stable 31-bit seed from any parts, so a call's randomness depends on its inputs."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def _short_error(error: ValidationError) -> str:
+    problems = [
+        f"{'.'.join(str(part) for part in item['loc']) or 'reply'}: {item['msg']}"
+        for item in error.errors()[:3]
+    ]
+    return "; ".join(problems)
+
+
+class ModelClient:
+    """Sends typed requests to a backend with one bound on calls in flight for the run.
+
+    Agents call `generate` and get a validated instance back or an exception; they never
+    see retries, limits or tracing. Tasks only hold a slot while their request is being
+    answered, so nested tasks cannot starve each other of slots.
+    """
+
+    def __init__(
+        self,
+        model: ChatModel,
+        *,
+        concurrency: int = 4,
+        tracer: Tracer | None = None,
+        max_retries: int = 5,
+        max_output_attempts: int = 3,
+        backoff_s: float = 0.5,
+        seed: int = 0,
+    ) -> None:
+        self.model = model
+        self.concurrency = concurrency
+        self.tracer = tracer or Tracer()
+        self.max_retries = max_retries
+        self.max_output_attempts = max_output_attempts
+        self.backoff_s = backoff_s
+        self.seed = seed
+        self.usage: dict[str, AgentUsage] = {}
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def generate(
+        self,
+        agent: str,
+        messages: list[Message],
+        output_type: type[T],
+        *,
+        key: str,
+        max_tokens: int = 512,
+        temperature: float = 0.7,
+    ) -> T:
+        """Ask for an instance of output_type, feeding validation errors back on failure."""
+        usage = self.usage.setdefault(agent, AgentUsage())
+        schema = output_schema(output_type)
+        history = list(messages)
+        raw = ""
+        for attempt in range(1, self.max_output_attempts + 1):
+            request = ChatRequest(
+                messages=history,
+                schema=schema,
+                schema_name=output_type.__name__,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                seed=derive_seed(self.seed, agent, key, attempt),
+            )
+            response = await self._traced_call(agent, key, request, usage)
+            raw = response.text
+            try:
+                return output_type.model_validate_json(raw)
+            except ValidationError as error:
+                problem = _short_error(error)
+                if response.finish_reason == "length":
+                    problem = f"the reply was cut off at {max_tokens} tokens"
+                    max_tokens *= 2
+                log.warning("%s %s: reply %d did not fit (%s)", agent, key, attempt, problem)
+                usage.retries += 1
+                history = [
+                    *messages,
+                    {"role": "assistant", "content": raw},
+                    {
+                        "role": "user",
+                        "content": f"That reply was not valid: {problem}. "
+                        "Reply again with only JSON that fits the schema.",
+                    },
+                ]
+        usage.failed_calls += 1
+        raise OutputInvalidError(
+            f"{agent}: no valid reply after {self.max_output_attempts} attempts", raw
+        )
+
+    async def _traced_call(
+        self, agent: str, key: str, request: ChatRequest, usage: AgentUsage
+    ) -> ChatResponse:
+        with self.tracer.span(
+            f"llm {agent}", "llm", agent=agent, key=key, model=self.model.name,
+            input={"messages": request.messages, "max_tokens": request.max_tokens,
+                   "temperature": request.temperature, "seed": request.seed},
+        ) as span:
+            started = time.perf_counter()
+            response = await self._call_with_retries(agent, request, usage)
+            usage.calls += 1
+            usage.seconds += time.perf_counter() - started
+            usage.prompt_tokens += response.prompt_tokens
+            usage.completion_tokens += response.completion_tokens
+            span.fields.update(
+                model=response.model,
+                prompt_tokens=response.prompt_tokens,
+                completion_tokens=response.completion_tokens,
+            )
+            span.attrs["finish_reason"] = response.finish_reason
+            span.output = response.text
+            return response
+
+    async def _call_with_retries(
+        self, agent: str, request: ChatRequest, usage: AgentUsage
+    ) -> ChatResponse:
+        for attempt in range(1, self.max_retries + 1):
+            try:
+                async with self._slot():
+                    return await self.model.complete(request)
+            except TransientError as error:
+                if attempt == self.max_retries:
+                    usage.failed_calls += 1
+                    raise ModelCallError(
+                        f"{agent}: gave up after {attempt} attempts ({error})"
+                    ) from error
+                delay = self._backoff(attempt, error.retry_after)
+                usage.retries += 1
+                log.warning("%s: %s; retrying in %.1fs", agent, error, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        ceiling = min(30.0, self.backoff_s * 2 ** (attempt - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        async with self._slots:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                yield
+            finally:
+                self.in_flight -= 1
+
+    async def aclose(self) -> None:
+        await self.model.aclose()

@@ -1,0 +1,87 @@
+"""report.md: the study's report as a product manager would read it."""
+
+from __future__ import annotations
+
+from .report import IdeaReport, QuestionSummary, StudyReport
+
+
+def _figures(summary: QuestionSummary) -> str:
+    parts = [f"{summary.answered} answers"]
+    if summary.mean is not None:
+        parts.append(f"mean {summary.mean:.2f} (sd {summary.stdev or 0:.2f})")
+    if summary.nps is not None:
+        parts.append(f"NPS {summary.nps:+.0f}")
+    return ", ".join(parts)
+
+
+def _summary(summary: QuestionSummary) -> list[str]:
+    lines = [f"#### {summary.question_id}. {summary.question}", "", f"*{summary.kind}*: "
+             f"{_figures(summary)}", ""]
+    if summary.distribution:
+        lines += ["| answer | count |", "| --- | ---: |"]
+        lines += [f"| {key} | {count} |" for key, count in summary.distribution.items()]
+        lines.append("")
+    if summary.themes:
+        lines += ["Themes: " + "; ".join(summary.themes), ""]
+    lines += [f"> {quote.text} — {quote.user_id}" for quote in summary.quotes]
+    return [*lines, ""]
+
+
+def _idea(report: IdeaReport) -> list[str]:
+    score = f"{report.score:.0f}/100" if report.score is not None else "no rated questions"
+    lines = [f"## {report.idea}", "", f"**Score: {score}.** {report.verdict}", ""]
+    lines += ["**Strengths**", "", *[f"- {item}" for item in report.strengths], ""]
+    lines += ["**Concerns**", "", *[f"- {item}" for item in report.concerns], ""]
+    if report.segments:
+        lines += ["**Segments that differ**", ""]
+        lines += [
+            f"- {seg.segment} on {seg.question_id}: mean {seg.mean:.2f} vs {seg.overall_mean:.2f}"
+            f" overall ({seg.size} users)"
+            for seg in report.segments
+        ]
+        lines.append("")
+    lines += ["### Questions", ""]
+    for summary in report.summaries:
+        lines += _summary(summary)
+    return lines
+
+
+def render(report: StudyReport) -> str:
+    """The whole report as Markdown, with the honest caveats up front."""
+    panel, stats = report.panel, report.stats
+    lines = [
+        f"# {report.study}",
+        "",
+        f"Synthetic panel of {panel.accepted + panel.kept_after_rejection} users "
+        f"({panel.requested} requested, {panel.dropped} dropped, "
+        f"{panel.kept_after_rejection} kept despite the reviewer's objections), "
+        f"model `{report.model}`, seed {report.seed}. These are simulated answers: use them "
+        "to sharpen questions and hypotheses, not as evidence about real people.",
+        "",
+    ]
+    if report.comparison:
+        lines += ["## Comparison", "", "Ranking by score: "
+                  + " > ".join(report.comparison.ranking), "", report.comparison.summary, ""]
+    for idea in report.ideas:
+        lines += _idea(idea)
+    if panel.warnings:
+        lines += ["## Panel warnings", "", *[f"- {warning}" for warning in panel.warnings], ""]
+    lines += [
+        "## Run",
+        "",
+        f"{stats.tasks} tasks, {stats.failed_tasks} failed; {stats.wall_s:.1f} s wall, "
+        f"{stats.cpu_s:.1f} s CPU, peak memory {stats.peak_rss_mb:.0f} MiB, "
+        f"at most {stats.max_in_flight} of {stats.concurrency} model calls in flight.",
+        "",
+        "| agent | calls | retries | failed | prompt tokens | completion tokens | seconds |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {name} | {u.calls} | {u.retries} | {u.failed_calls} | {u.prompt_tokens} | "
+        f"{u.completion_tokens} | {u.seconds:.1f} |"
+        for name, u in sorted(stats.agents.items())
+    ]
+    if report.failures:
+        lines += ["", "### Failed tasks", ""]
+        lines += [f"- {f.stage} / {f.agent} / {f.key}: {f.error}" for f in report.failures]
+    return "\n".join(lines) + "\n"
