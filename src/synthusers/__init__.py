@@ -1,8 +1,8 @@
 """synthusers: run studies with synthetic users.
 
-    from synthusers import load_study, run_study
-    result = run_study(load_study("examples/meal-kit.yaml"), "runs/meal-kit")
-    print(result.report.comparison)
+from synthusers import load_study, run_study
+result = run_study(load_study("examples/meal-kit.yaml"), "runs/meal-kit")
+print(result.report.comparison)
 """
 
 from .errors import ModelCallError, ModelSetupError, StudyError, SynthusersError

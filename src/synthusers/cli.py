@@ -7,7 +7,6 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -51,8 +50,14 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print report.json on stdout.")
 @click.option("--no-progress", is_flag=True, help="No live progress display.")
 def run(
-    study_file: Path, out: Path | None, model: str | None, panel_size: int | None,
-    concurrency: int | None, seed: int | None, as_json: bool, no_progress: bool,
+    study_file: Path,
+    out: Path | None,
+    model: str | None,
+    panel_size: int | None,
+    concurrency: int | None,
+    seed: int | None,
+    as_json: bool,
+    no_progress: bool,
 ) -> None:
     """Run STUDY_FILE and write its run directory.
 
@@ -62,8 +67,11 @@ def run(
       synthusers run study.yaml -o runs/try -m openai:gpt-4o-mini -n 50 -c 16
     """
     study = with_overrides(
-        load_study(study_file), model=model, panel_size=panel_size,
-        concurrency=concurrency, seed=seed,
+        load_study(study_file),
+        model=model,
+        panel_size=panel_size,
+        concurrency=concurrency,
+        seed=seed,
     )
     out = out or Path("runs") / study_file.stem
     result = run_study(study, out, progress=progress_for(not no_progress))
@@ -80,7 +88,8 @@ def run(
     stats = report.stats
     click.echo(
         f"{stats.tasks} tasks, {stats.failed_tasks} failed, {stats.wall_s:.0f} s, "
-        f"peak {stats.peak_rss_mb:.0f} MiB", err=True,
+        f"peak {stats.peak_rss_mb:.0f} MiB",
+        err=True,
     )
     if result.failed_share > study.max_failure_share:
         raise SynthusersError(
@@ -138,5 +147,3 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted; what was done is in the run directory", err=True)
         sys.exit(130)
-
-

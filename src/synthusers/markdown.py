@@ -15,8 +15,12 @@ def _figures(summary: QuestionSummary) -> str:
 
 
 def _summary(summary: QuestionSummary) -> list[str]:
-    lines = [f"#### {summary.question_id}. {summary.question}", "", f"*{summary.kind}*: "
-             f"{_figures(summary)}", ""]
+    lines = [
+        f"#### {summary.question_id}. {summary.question}",
+        "",
+        f"*{summary.kind}*: {_figures(summary)}",
+        "",
+    ]
     if summary.distribution:
         lines += ["| answer | count |", "| --- | ---: |"]
         lines += [f"| {key} | {count} |" for key, count in summary.distribution.items()]
@@ -60,8 +64,14 @@ def render(report: StudyReport) -> str:
         "",
     ]
     if report.comparison:
-        lines += ["## Comparison", "", "Ranking by score: "
-                  + " > ".join(report.comparison.ranking), "", report.comparison.summary, ""]
+        lines += [
+            "## Comparison",
+            "",
+            "Ranking by score: " + " > ".join(report.comparison.ranking),
+            "",
+            report.comparison.summary,
+            "",
+        ]
     for idea in report.ideas:
         lines += _idea(idea)
     if panel.warnings:

@@ -52,18 +52,20 @@ def plan_slots(spec: PanelSpec, seed: int) -> list[Slot]:
     for index, (band_label, gender) in enumerate(zip(bands, genders, strict=True), start=1):
         band = parse_band(band_label)
         age = rng.randint(band.low, band.high)
-        slots.append(Slot(
-            user_id=f"u{index:03d}",
-            name=_unique_name(gender, rng, taken),
-            age=age,
-            age_band=band_label,
-            gender=gender,
-            income_band=income_for(age, rng),
-            education=education_for(age, rng),
-            household=household_for(age, rng),
-            location=rng.choice(spec.locations) if spec.locations else None,
-            seed=rng.getrandbits(31),
-        ))
+        slots.append(
+            Slot(
+                user_id=f"u{index:03d}",
+                name=_unique_name(gender, rng, taken),
+                age=age,
+                age_band=band_label,
+                gender=gender,
+                income_band=income_for(age, rng),
+                education=education_for(age, rng),
+                household=household_for(age, rng),
+                location=rng.choice(spec.locations) if spec.locations else None,
+                seed=rng.getrandbits(31),
+            )
+        )
     return slots
 
 
@@ -76,7 +78,7 @@ def near_duplicates(personas: list[Persona], threshold: float = 0.7) -> list[tup
     words = [(persona.id, _words(persona.bio)) for persona in personas]
     pairs = []
     for index, (first_id, first) in enumerate(words):
-        for second_id, second in words[index + 1:]:
+        for second_id, second in words[index + 1 :]:
             union = first | second
             if union and len(first & second) / len(union) >= threshold:
                 pairs.append((first_id, second_id))
@@ -87,12 +89,12 @@ def panel_warnings(spec: PanelSpec, members: list[PanelMember]) -> list[str]:
     """What a researcher should know about the finished panel: quota gaps, clones, sameness."""
     warnings = []
     kept = [member for member in members if member.persona is not None]
-    for dimension, shares, value_of in (
-        ("age", spec.quotas.age, lambda member: member.slot.age_band),
-        ("gender", spec.quotas.gender, lambda member: member.slot.gender),
-    ):
+    cells = {
+        "age": (spec.quotas.age, Counter(member.slot.age_band for member in kept)),
+        "gender": (spec.quotas.gender, Counter(member.slot.gender for member in kept)),
+    }
+    for dimension, (shares, have) in cells.items():
         wanted = allocate(shares, spec.size)
-        have = Counter(value_of(member) for member in kept)
         for cell, count in wanted.items():
             if have[cell] < count:
                 warnings.append(f"quota {dimension} {cell}: {have[cell]} of {count} users")

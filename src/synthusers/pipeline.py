@@ -89,7 +89,11 @@ class Pipeline:
         return self.state
 
     async def _task(
-        self, stage: str, agent: str, key: str, call: Callable[[], Awaitable[T]],
+        self,
+        stage: str,
+        agent: str,
+        key: str,
+        call: Callable[[], Awaitable[T]],
         request: Any = None,
     ) -> T:
         """Run one agent call as a traced, counted task; record and re-raise its failure."""
@@ -138,8 +142,13 @@ class Pipeline:
             attempts.append(attempt)
             if attempt.review and attempt.review.verdict == "accept":
                 self.progress.finished("users", ok=True)
-                return PanelMember(slot=slot, status="accepted", persona=attempt.persona,
-                                   review=attempt.review, attempts=attempts)
+                return PanelMember(
+                    slot=slot,
+                    status="accepted",
+                    persona=attempt.persona,
+                    review=attempt.review,
+                    attempts=attempts,
+                )
             feedback = self._feedback(attempt)
         return self._give_up(slot, attempts)
 
@@ -162,19 +171,24 @@ class Pipeline:
                 return PersonaAttempt(attempt=number, persona=persona, validation=validation)
             try:
                 review = await self._step(
-                    "reviewer", key, review_persona,
+                    "reviewer",
+                    key,
+                    review_persona,
                     ReviewRequest(audience=audience, persona=persona, attempt=number),
                 )
             except ModelSetupError:
                 raise
             except Exception as error:
-                return PersonaAttempt(attempt=number, persona=persona, validation=validation,
-                                      error=str(error))
-        return PersonaAttempt(attempt=number, persona=persona, validation=validation,
-                              review=review)
+                return PersonaAttempt(
+                    attempt=number, persona=persona, validation=validation, error=str(error)
+                )
+        return PersonaAttempt(attempt=number, persona=persona, validation=validation, review=review)
 
     async def _step(
-        self, agent: str, key: str, function: Callable[[ModelClient, Any], Awaitable[T]],
+        self,
+        agent: str,
+        key: str,
+        function: Callable[[ModelClient, Any], Awaitable[T]],
         request: Any,
     ) -> T:
         """One agent call inside a user's attempt: traced, but not a task of its own."""
@@ -195,19 +209,29 @@ class Pipeline:
         last = attempts[-1]
         if last.review is not None and self.study.panel.keep_rejected:
             self.progress.finished("users", ok=True)
-            return PanelMember(slot=slot, status="kept_after_rejection", persona=last.persona,
-                               review=last.review, attempts=attempts)
+            return PanelMember(
+                slot=slot,
+                status="kept_after_rejection",
+                persona=last.persona,
+                review=last.review,
+                attempts=attempts,
+            )
         reason = last.error or "; ".join(
             (last.validation.problems if last.validation else [])
             or (last.review.reasons if last.review else [])
         )
-        self.state.failures.append(TaskFailure(
-            stage="users", agent="generator", key=slot.user_id,
-            error=f"no acceptable persona in {len(attempts)} attempts: {reason}",
-        ))
+        self.state.failures.append(
+            TaskFailure(
+                stage="users",
+                agent="generator",
+                key=slot.user_id,
+                error=f"no acceptable persona in {len(attempts)} attempts: {reason}",
+            )
+        )
         self.progress.finished("users", ok=False)
-        return PanelMember(slot=slot, status="dropped", persona=None, review=last.review,
-                           attempts=attempts)
+        return PanelMember(
+            slot=slot, status="dropped", persona=None, review=last.review, attempts=attempts
+        )
 
     async def _idea(self, idea: Idea) -> None:
         with self.tracer.span(f"idea {idea.name}", "idea", key=idea.name, input=idea):
@@ -218,8 +242,9 @@ class Pipeline:
             self.progress.add_total("summaries", len(questions))
             self.progress.add_total("answers", len(questions) * len(self._users))
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self._question(idea, question))
-                         for question in questions]
+                tasks = [
+                    group.create_task(self._question(idea, question)) for question in questions
+                ]
             summaries = [task.result() for task in tasks]
             await self._aggregate(idea, [summary for summary in summaries if summary])
 
@@ -231,8 +256,11 @@ class Pipeline:
         request = QuestionRequest(idea=idea, count=self.study.questions_per_idea)
         try:
             return await self._task(
-                "questions", "question_writer", idea.name,
-                lambda: write_questions(self.client, request), request,
+                "questions",
+                "question_writer",
+                idea.name,
+                lambda: write_questions(self.client, request),
+                request,
             )
         except _Failed:
             return None
@@ -241,14 +269,19 @@ class Pipeline:
         name = f"question {question.id}"
         with self.tracer.span(name, "question", key=f"{idea.name}/{question.id}", input=question):
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self._answer(user_id, idea, question))
-                         for user_id in self._users]
+                tasks = [
+                    group.create_task(self._answer(user_id, idea, question))
+                    for user_id in self._users
+                ]
             answers = [answer for task in tasks if (answer := task.result()) is not None]
             request = SummaryRequest(idea=idea.name, question=question, answers=answers)
             try:
                 summary = await self._task(
-                    "summaries", "summarizer", f"{idea.name}/{question.id}",
-                    lambda: summarize(self.client, request), request,
+                    "summaries",
+                    "summarizer",
+                    f"{idea.name}/{question.id}",
+                    lambda: summarize(self.client, request),
+                    request,
                 )
             except _Failed:
                 return None
@@ -263,8 +296,11 @@ class Pipeline:
         request = AnswerRequest(persona=member.persona, idea=idea, question=question)
         try:
             answer = await self._task(
-                "answers", "respondent", f"{idea.name}/{question.id}/{user_id}",
-                lambda: answer_question(self.client, request), request,
+                "answers",
+                "respondent",
+                f"{idea.name}/{question.id}/{user_id}",
+                lambda: answer_question(self.client, request),
+                request,
             )
         except _Failed:
             return None
@@ -278,29 +314,39 @@ class Pipeline:
         bands = {m.slot.user_id: m.slot.age_band for m in members}
         answers = [answer for answer in self.state.answers if answer.idea == idea.name]
         request = AggregateRequest(
-            idea=idea, summaries=sorted(summaries, key=lambda summary: summary.question_id),
+            idea=idea,
+            summaries=sorted(summaries, key=lambda summary: summary.question_id),
             segments=segment_differences(answers, personas, bands),
         )
         try:
             report = await self._task(
-                "reports", "aggregator", idea.name,
-                lambda: aggregate_idea(self.client, request), request,
+                "reports",
+                "aggregator",
+                idea.name,
+                lambda: aggregate_idea(self.client, request),
+                request,
             )
         except _Failed:
             return
         self.state.reports[idea.name] = report
 
     async def _compare(self) -> None:
-        reports = [self.state.reports[idea.name] for idea in self.study.ideas
-                   if idea.name in self.state.reports]
+        reports = [
+            self.state.reports[idea.name]
+            for idea in self.study.ideas
+            if idea.name in self.state.reports
+        ]
         if len(reports) < 2:
             return
         self.progress.add_total("reports", 1)
         request = CompareRequest(reports=reports)
         try:
             self.state.comparison = await self._task(
-                "reports", "aggregator", "comparison",
-                lambda: compare_ideas(self.client, request), request,
+                "reports",
+                "aggregator",
+                "comparison",
+                lambda: compare_ideas(self.client, request),
+                request,
             )
         except _Failed:
             return

@@ -99,8 +99,14 @@ class LogProgress(_Base):
         complete = count.total and count.done + count.failed == count.total and count.in_flight == 0
         if complete or now - self._last >= self.every_s:
             self._last = now
-            log.info("%s: %d/%d done, %d failed, %d in flight",
-                     stage, count.done, count.total, count.failed, count.in_flight)
+            log.info(
+                "%s: %d/%d done, %d failed, %d in flight",
+                stage,
+                count.done,
+                count.total,
+                count.failed,
+                count.in_flight,
+            )
 
 
 def _eta(seconds: float | None) -> str:
@@ -115,8 +121,12 @@ class LiveProgress(_Base):
 
     def __init__(self, console: Console | None = None) -> None:
         super().__init__()
-        self._live = Live(self._table(), console=console or Console(stderr=True),
-                          refresh_per_second=4, transient=False)
+        self._live = Live(
+            self._table(),
+            console=console or Console(stderr=True),
+            refresh_per_second=4,
+            transient=False,
+        )
         self._live.start()
 
     def _table(self) -> Table:
@@ -125,8 +135,13 @@ class LiveProgress(_Base):
             table.add_column(column, justify="left" if column == "stage" else "right")
         now = time.monotonic()
         for stage, count in self.state.stages.items():
-            table.add_row(stage, f"{count.done}/{count.total}", str(count.failed or ""),
-                          str(count.in_flight or ""), _eta(count.eta_s(now)))
+            table.add_row(
+                stage,
+                f"{count.done}/{count.total}",
+                str(count.failed or ""),
+                str(count.in_flight or ""),
+                _eta(count.eta_s(now)),
+            )
         return table
 
     def _changed(self, stage: str) -> None:

@@ -113,11 +113,21 @@ async def run_study_async(
     cpu_start, wall_start = sum(process.cpu_times()[:2]), time.perf_counter()
     report: StudyReport | None = None
     try:
-        log.info("running %r: %d users, %d ideas, model %s",
-                 study.name, study.panel.size, len(study.ideas), backend.name)
+        log.info(
+            "running %r: %d users, %d ideas, model %s",
+            study.name,
+            study.panel.size,
+            len(study.ideas),
+            backend.name,
+        )
         state = await pipeline.run()
-        report = build_report(study, state, client, time.perf_counter() - wall_start,
-                              sum(process.cpu_times()[:2]) - cpu_start)
+        report = build_report(
+            study,
+            state,
+            client,
+            time.perf_counter() - wall_start,
+            sum(process.cpu_times()[:2]) - cpu_start,
+        )
         return RunResult(report=report, state=state, out=out)
     finally:
         if progress is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,9 @@ class Quotas(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    age: dict[str, float] = Field(default_factory=lambda: {"18-34": 0.3, "35-54": 0.35, "55-80": 0.35})
+    age: dict[str, float] = Field(
+        default_factory=lambda: {"18-34": 0.3, "35-54": 0.35, "55-80": 0.35}
+    )
     """Age bands ("18-34") and their share of the panel."""
 
     gender: dict[str, float] = Field(default_factory=lambda: {"female": 0.5, "male": 0.5})
@@ -65,7 +68,7 @@ class Quotas(BaseModel):
     @classmethod
     def _valid_age(cls, shares: dict[str, float]) -> dict[str, float]:
         bands = sorted((parse_band(label) for label in shares), key=lambda band: band.low)
-        for before, after in zip(bands, bands[1:], strict=False):
+        for before, after in itertools.pairwise(bands):
             if after.low <= before.high:
                 raise ValueError(f"age bands {before.label} and {after.label} overlap")
         return _check_shares(shares, "age")

@@ -76,10 +76,15 @@ def segment_differences(
         for segment, values in sorted(groups.items()):
             mean = statistics.fmean(values)
             if len(values) >= 2 and len(values) < len(rows) and abs(mean - overall) >= gap:
-                differences.append(SegmentDifference(
-                    question_id=question_id, segment=segment, size=len(values),
-                    mean=round(mean, 2), overall_mean=round(overall, 2),
-                ))
+                differences.append(
+                    SegmentDifference(
+                        question_id=question_id,
+                        segment=segment,
+                        size=len(values),
+                        mean=round(mean, 2),
+                        overall_mean=round(overall, 2),
+                    )
+                )
     return differences
 
 
@@ -147,8 +152,10 @@ async def compare_ideas(client: ModelClient, request: CompareRequest) -> Compari
     )
     draft = await client.generate(
         "aggregator",
-        [{"role": "system", "content": system},
-         {"role": "user", "content": f"Ideas, best score first:\n{fenced('idea', lines)}"}],
+        [
+            {"role": "system", "content": system},
+            {"role": "user", "content": f"Ideas, best score first:\n{fenced('idea', lines)}"},
+        ],
         ComparisonDraft,
         key="comparison",
         max_tokens=250,

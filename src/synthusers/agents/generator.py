@@ -47,7 +47,9 @@ def prompt(request: PersonaRequest) -> str:
         "Everything must fit the facts above and the audience.",
     ]
     if request.feedback:
-        lines.append("A previous draft was rejected. Fix these problems: " + "; ".join(request.feedback))
+        lines.append(
+            "A previous draft was rejected. Fix these problems: " + "; ".join(request.feedback)
+        )
     return "\n".join(lines)
 
 

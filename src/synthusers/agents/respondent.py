@@ -38,7 +38,7 @@ class OpenReply(BaseModel):
 
 
 def _choice_reply(options: list[str]) -> type[BaseModel]:
-    choice: Any = Literal[tuple(options)]  # type: ignore[valid-type]
+    choice: Any = Literal[tuple(options)]
     return create_model("ChoiceReply", rationale=(str, Rationale), choice=(choice, ...))
 
 
@@ -62,21 +62,37 @@ def _instructions(question: Question, persona: Persona) -> tuple[str, type[BaseM
 
 
 def _answer(request: AnswerRequest, reply: BaseModel) -> Answer:
-    base = {
-        "user_id": request.persona.id,
-        "idea": request.idea.name,
-        "question_id": request.question.id,
-    }
+    ids = (request.persona.id, request.idea.name, request.question.id)
     question = request.question
     data = reply.model_dump()
     if isinstance(question, OpenQuestion):
-        return OpenAnswer(**base, rationale="", text=data["answer"].strip())
+        return OpenAnswer(
+            user_id=ids[0],
+            idea=ids[1],
+            question_id=ids[2],
+            rationale="",
+            text=data["answer"].strip(),
+        )
     rationale = data["rationale"].strip()
     if isinstance(question, LikertQuestion):
-        return LikertAnswer(**base, rationale=rationale, rating=data["rating"])
+        return LikertAnswer(
+            user_id=ids[0],
+            idea=ids[1],
+            question_id=ids[2],
+            rationale=rationale,
+            rating=data["rating"],
+        )
     if isinstance(question, NpsQuestion):
-        return NpsAnswer(**base, rationale=rationale, score=data["score"])
-    return ChoiceAnswer(**base, rationale=rationale, choice=data["choice"])
+        return NpsAnswer(
+            user_id=ids[0],
+            idea=ids[1],
+            question_id=ids[2],
+            rationale=rationale,
+            score=data["score"],
+        )
+    return ChoiceAnswer(
+        user_id=ids[0], idea=ids[1], question_id=ids[2], rationale=rationale, choice=data["choice"]
+    )
 
 
 async def answer_question(client: ModelClient, request: AnswerRequest) -> Answer:

@@ -77,7 +77,7 @@ def _sample(answers: list[Answer], key: str) -> list[Answer]:
 
 
 def _reply_model(user_ids: list[str]) -> type[BaseModel]:
-    picks: Any = Literal[tuple(user_ids)]  # type: ignore[valid-type]
+    picks: Any = Literal[tuple(user_ids)]
     return create_model(
         "SummaryReply",
         themes=(list[ShortText], Field(min_length=1, max_length=4)),
@@ -110,9 +110,8 @@ async def summarize(client: ModelClient, request: SummaryRequest) -> QuestionSum
         f"words each, and pick the users whose answers best represent them. "
         f"{DATA_NOT_INSTRUCTIONS} Reply with JSON only."
     )
-    content = (
-        f"{fenced('question', question.text)}\nAnswers:\n"
-        + "\n".join(_line(answer) for answer in sample)
+    content = f"{fenced('question', question.text)}\nAnswers:\n" + "\n".join(
+        _line(answer) for answer in sample
     )
     reply = await client.generate(
         "summarizer",
@@ -127,4 +126,3 @@ async def summarize(client: ModelClient, request: SummaryRequest) -> QuestionSum
     summary.themes = [theme.strip() for theme in reply.model_dump()["themes"]]
     summary.quotes = [Quote(user_id=uid, text=answer_text(by_user[uid])) for uid in picked]
     return summary
-

@@ -14,8 +14,19 @@ from pydantic import BaseModel
 from ..persona import Persona, Slot, ValidationReport
 
 PLACEHOLDERS = {"", "string", "n/a", "na", "none", "unknown", "...", "tbd", "example", "lorem"}
-DEGREE_JOBS = ("doctor", "surgeon", "lawyer", "solicitor", "barrister", "professor",
-               "architect", "dentist", "pharmacist", "physician", "veterinar")
+DEGREE_JOBS = (
+    "doctor",
+    "surgeon",
+    "lawyer",
+    "solicitor",
+    "barrister",
+    "professor",
+    "architect",
+    "dentist",
+    "pharmacist",
+    "physician",
+    "veterinar",
+)
 NO_DEGREE = ("no formal", "secondary", "vocational", "gcse", "high school")
 SENIOR_JOBS = (*DEGREE_JOBS, "director", "chief", "ceo", "head of", "senior", "partner at")
 CHILD_JOBS = ("child", "teenager", "pupil", "schoolboy", "schoolgirl")
@@ -33,8 +44,16 @@ class ValidationRequest(BaseModel):
 
 def _missing(persona: Persona) -> list[str]:
     problems = []
-    for field in ("name", "gender", "location", "occupation", "income_band", "education",
-                  "household", "bio"):
+    for field in (
+        "name",
+        "gender",
+        "location",
+        "occupation",
+        "income_band",
+        "education",
+        "household",
+        "bio",
+    ):
         value = str(getattr(persona, field)).strip()
         if value.casefold() in PLACEHOLDERS or value.casefold() == field:
             problems.append(f"{field} is missing or a placeholder ({value!r})")

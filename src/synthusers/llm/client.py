@@ -57,7 +57,7 @@ class ModelClient:
         seed: int = 0,
     ) -> None:
         self.model = model
-        self.concurrency = concurrency
+        self.concurrency = min(concurrency, getattr(model, "max_parallel", concurrency))
         self.tracer = tracer or Tracer()
         self.max_retries = max_retries
         self.max_output_attempts = max_output_attempts
@@ -66,7 +66,10 @@ class ModelClient:
         self.usage: dict[str, AgentUsage] = {}
         self.in_flight = 0
         self.max_in_flight = 0
-        self._slots = asyncio.Semaphore(concurrency)
+        self._slots = asyncio.Semaphore(self.concurrency)
+        if self.concurrency < concurrency:
+            log.info("%s runs %d call(s) at a time; concurrency %d is capped to that",
+                     model.name, self.concurrency, concurrency)
 
     async def generate(
         self,
@@ -92,7 +95,7 @@ class ModelClient:
                 temperature=temperature,
                 seed=derive_seed(self.seed, agent, key, attempt),
             )
-            response = await self._traced_call(agent, key, request, usage)
+            response = await self._call(agent, key, request, usage)
             raw = response.text
             try:
                 return output_type.model_validate_json(raw)
@@ -117,16 +120,42 @@ class ModelClient:
             f"{agent}: no valid reply after {self.max_output_attempts} attempts", raw
         )
 
-    async def _traced_call(
+    async def _call(
         self, agent: str, key: str, request: ChatRequest, usage: AgentUsage
     ) -> ChatResponse:
+        """Send one request, retrying transient failures with backoff outside the slot."""
+        for attempt in range(1, self.max_retries + 1):
+            try:
+                async with self._slot():
+                    return await self._send(agent, key, request, usage, attempt)
+            except TransientError as error:
+                if attempt == self.max_retries:
+                    usage.failed_calls += 1
+                    raise ModelCallError(
+                        f"{agent}: gave up after {attempt} attempts ({error})"
+                    ) from error
+                delay = self._backoff(attempt, error.retry_after)
+                usage.retries += 1
+                log.warning("%s %s: %s; retrying in %.1fs", agent, key, error, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(
+        self, agent: str, key: str, request: ChatRequest, usage: AgentUsage, attempt: int
+    ) -> ChatResponse:
+        """One request on the wire, as one span; its duration excludes waiting for a slot."""
+        messages = {
+            "messages": request.messages,
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "seed": request.seed,
+        }
         with self.tracer.span(
-            f"llm {agent}", "llm", agent=agent, key=key, model=self.model.name,
-            input={"messages": request.messages, "max_tokens": request.max_tokens,
-                   "temperature": request.temperature, "seed": request.seed},
+            f"llm {agent}", "llm", agent=agent, key=key, model=self.model.name, input=messages
         ) as span:
+            span.attrs["attempt"] = attempt
             started = time.perf_counter()
-            response = await self._call_with_retries(agent, request, usage)
+            response = await self.model.complete(request)
             usage.calls += 1
             usage.seconds += time.perf_counter() - started
             usage.prompt_tokens += response.prompt_tokens
@@ -138,26 +167,15 @@ class ModelClient:
             )
             span.attrs["finish_reason"] = response.finish_reason
             span.output = response.text
+            log.debug(
+                "%s %s: %d+%d tokens in %.2fs",
+                agent,
+                key,
+                response.prompt_tokens,
+                response.completion_tokens,
+                time.perf_counter() - started,
+            )
             return response
-
-    async def _call_with_retries(
-        self, agent: str, request: ChatRequest, usage: AgentUsage
-    ) -> ChatResponse:
-        for attempt in range(1, self.max_retries + 1):
-            try:
-                async with self._slot():
-                    return await self.model.complete(request)
-            except TransientError as error:
-                if attempt == self.max_retries:
-                    usage.failed_calls += 1
-                    raise ModelCallError(
-                        f"{agent}: gave up after {attempt} attempts ({error})"
-                    ) from error
-                delay = self._backoff(attempt, error.retry_after)
-                usage.retries += 1
-                log.warning("%s: %s; retrying in %.1fs", agent, error, delay)
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

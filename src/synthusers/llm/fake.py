@@ -10,10 +10,28 @@ from typing import Any
 
 from .base import ChatRequest, ChatResponse
 
-_WORDS = (
-    "price quality time family budget weekend recipe delivery habit plan value fresh "
-    "simple busy healthy local trust choice waste routine"
-).split()
+_WORDS = [
+    "price",
+    "quality",
+    "time",
+    "family",
+    "budget",
+    "weekend",
+    "recipe",
+    "delivery",
+    "habit",
+    "plan",
+    "value",
+    "fresh",
+    "simple",
+    "busy",
+    "healthy",
+    "local",
+    "trust",
+    "choice",
+    "waste",
+    "routine",
+]
 
 
 def fake_value(schema: dict[str, Any], rng: random.Random, name: str = "value") -> Any:
@@ -29,7 +47,9 @@ def fake_value(schema: dict[str, Any], rng: random.Random, name: str = "value") 
     if kind == "array":
         low = schema.get("minItems", 1)
         high = min(schema.get("maxItems", 3), max(low, 3))
-        return [fake_value(schema.get("items", {}), rng, name) for _ in range(rng.randint(low, high))]
+        return [
+            fake_value(schema.get("items", {}), rng, name) for _ in range(rng.randint(low, high))
+        ]
     if kind == "integer":
         return rng.randint(schema.get("minimum", 0), schema.get("maximum", 100))
     if kind == "number":

@@ -32,9 +32,7 @@ def embedded_model_path() -> Path:
         candidate = Path(location) / EMBEDDED_FILE
         if candidate.is_file():
             return candidate
-    raise ModelSetupError(
-        f"the embedded model ({EMBEDDED_FILE}) is not installed; {INSTALL_HINT}"
-    )
+    raise ModelSetupError(f"the embedded model ({EMBEDDED_FILE}) is not installed; {INSTALL_HINT}")
 
 
 class LocalModel:
@@ -44,6 +42,9 @@ class LocalModel:
     saturated by a single decode anyway, so calls queue here; the event loop stays free.
     Every reply is constrained by a grammar built from the request's JSON schema.
     """
+
+    max_parallel = 1
+    """Calls run one at a time: a decode already uses every core."""
 
     def __init__(self, path: Path, *, n_ctx: int = 4096, n_threads: int | None = None) -> None:
         if not path.is_file():

@@ -72,10 +72,11 @@ class OpenAIModel:
             raise self._translate(error) from None
 
     async def _create(self, request: ChatRequest) -> ChatResponse:
-        completion = await self._client.chat.completions.create(
+        create: Any = self._client.chat.completions.create
+        completion = await create(
             model=self.model,
-            messages=request.messages,  # type: ignore[arg-type]
-            response_format=self._response_format(request),  # type: ignore[arg-type]
+            messages=request.messages,
+            response_format=self._response_format(request),
             max_tokens=request.max_tokens,
             temperature=request.temperature,
             seed=request.seed,
@@ -84,8 +85,9 @@ class OpenAIModel:
             raise TransientError(f"{self.name}: the server sent no choices")
         choice = completion.choices[0]
         usage = completion.usage
+        text: str = choice.message.content or ""
         return ChatResponse(
-            text=choice.message.content or "",
+            text=text,
             model=completion.model or self.name,
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
