@@ -56,6 +56,12 @@ class RunState:
     tasks: int = 0
 
 
+def _first_leaf(group: BaseExceptionGroup[Exception]) -> Exception:
+    """The first real exception inside nested task-group errors."""
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
+
+
 class _Failed(Exception):
     """A task failed and was recorded; whoever awaited it carries on without its result."""
 
@@ -84,7 +90,7 @@ class Pipeline:
                     for idea in self.study.ideas:
                         group.create_task(self._idea(idea))
             except* ModelSetupError as errors:
-                raise errors.exceptions[0] from None
+                raise _first_leaf(errors) from None
             await self._compare()
         return self.state
 

@@ -1,0 +1,1 @@
+"""Tools for testing and benchmarking synthusers itself; not used by studies."""

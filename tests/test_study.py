@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from synthusers.errors import StudyError
+from synthusers.study import load_study, parse_study
+
+from .conftest import study_data
+
+EXAMPLES = sorted(Path(__file__).parent.parent.joinpath("examples").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.name)
+def test_examples_are_valid(path: Path) -> None:
+    study = load_study(path)
+    assert study.panel.size >= 4
+    assert len(study.ideas) >= 2
+
+
+def test_at_least_two_examples() -> None:
+    assert len(EXAMPLES) >= 2
+
+
+def test_fixed_questions_get_ids() -> None:
+    study = parse_study(study_data())
+    questions = study.questions_for(study.ideas[0])
+    assert questions is not None
+    assert [question.id for question in questions] == ["q1", "q2", "q3", "q4"]
+
+
+def test_idea_questions_replace_study_questions() -> None:
+    ideas = [
+        {"name": "A", "description": "first idea", "questions": [{"kind": "open", "text": "Why?"}]},
+        {"name": "B", "description": "second idea"},
+    ]
+    study = parse_study(study_data(ideas=ideas, questions=None))
+    assert [q.text for q in study.questions_for(study.ideas[0]) or []] == ["Why?"]
+    assert study.questions_for(study.ideas[1]) is None
+
+
+def _panel(**changes: object) -> dict[str, object]:
+    panel = dict(study_data()["panel"])
+    panel.update(changes)
+    return panel
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (study_data(colour="blue"), "colour: unknown key"),
+        (study_data(panel=_panel(size=-3)), "panel.size: Input should be greater than or equal to 1"),
+        (study_data(panel=_panel(size="many")), "panel.size: Input should be a valid integer"),
+        (study_data(ideas=[]), "ideas: List should have at least 1 item"),
+        (study_data(panel=_panel(quotas={"gender": {"female": 0.7, "male": 0.7}})),
+         "panel.quotas.gender: gender shares must add up to 1, not 1.4"),
+        (study_data(panel=_panel(quotas={"age": {"18-40": 0.5, "30-60": 0.5}})),
+         "age bands 18-40 and 30-60 overlap"),
+        (study_data(panel=_panel(quotas={"age": {"teens": 1.0}})), "must look like '18-34'"),
+        ({"ideas": []}, "panel: required but missing"),
+        (study_data(ideas=[{"name": "A", "description": "one"}, {"name": "a", "description": "two"}]),
+         "idea names must be distinct"),
+        (study_data(questions=[{"kind": "single_choice", "text": "Pick one", "options": ["x", "X"]}]),
+         "options must be distinct"),
+        ([1, 2], "must be a mapping"),
+    ],
+)
+def test_bad_study_gives_one_line(data: object, expected: str) -> None:
+    with pytest.raises(StudyError) as caught:
+        parse_study(data, "s.yaml")
+    message = str(caught.value)
+    assert expected in message
+    assert "\n" not in message
+    assert message.startswith("s.yaml: ")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(StudyError, match="file not found"):
+        load_study(tmp_path / "nope.yaml")
+
+
+def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("panel:\n  size: 3\n ideas: [\n")
+    with pytest.raises(StudyError, match=r"not valid YAML at line \d"):
+        load_study(path)
+
+
+def test_directory_instead_of_file(tmp_path: Path) -> None:
+    with pytest.raises(StudyError, match="is a directory"):
+        load_study(tmp_path)
