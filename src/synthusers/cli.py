@@ -11,10 +11,11 @@ from pathlib import Path
 import click
 
 from .errors import SynthusersError
+from .estimate import estimate, render_estimate
 from .progress import progress_for
-from .runner import run_study, with_overrides
+from .runner import load_run_study, run_study, with_overrides
 from .schemas import SCHEMAS, json_schema
-from .study import load_study
+from .study import Study, load_study
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -47,6 +48,16 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.option("-n", "--panel-size", type=int, help="Number of synthetic users.")
 @click.option("-c", "--concurrency", type=int, help="Most model calls in flight at once.")
 @click.option("-s", "--seed", type=int, help="Seed for the panel and every model call.")
+@click.option("--rpm", type=float, help="Most requests per minute.")
+@click.option("--tpm", type=float, help="Most tokens per minute.")
+@click.option("--max-tokens", type=int, help="Stop cleanly after this many tokens.")
+@click.option("--max-cost", type=float, help="Stop cleanly at this estimated cost (USD).")
+@click.option(
+    "--cache",
+    type=click.Path(path_type=Path),
+    help="A call store shared across runs: identical calls are not paid for twice.",
+)
+@click.option("--dry-run", is_flag=True, help="Print calls, tokens and cost; call nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json on stdout.")
 @click.option("--no-progress", is_flag=True, help="No live progress display.")
 def run(
@@ -56,15 +67,24 @@ def run(
     panel_size: int | None,
     concurrency: int | None,
     seed: int | None,
+    rpm: float | None,
+    tpm: float | None,
+    max_tokens: int | None,
+    max_cost: float | None,
+    cache: Path | None,
+    dry_run: bool,
     as_json: bool,
     no_progress: bool,
 ) -> None:
     """Run STUDY_FILE and write its run directory.
 
+    An existing run directory is resumed: finished calls are read back, not sent again.
+
     \b
     Examples:
       synthusers run examples/meal-kit.yaml --out runs/meal-kit
-      synthusers run study.yaml -o runs/try -m openai:gpt-4o-mini -n 50 -c 16
+      synthusers run study.yaml -o runs/try -m openai:gpt-4o-mini -n 50 -c 16 --rpm 500
+      synthusers run study.yaml --dry-run
     """
     study = with_overrides(
         load_study(study_file),
@@ -72,9 +92,32 @@ def run(
         panel_size=panel_size,
         concurrency=concurrency,
         seed=seed,
+        rpm=rpm,
+        tpm=tpm,
+        max_tokens=max_tokens,
+        max_cost=max_cost,
     )
-    out = out or Path("runs") / study_file.stem
-    result = run_study(study, out, progress=progress_for(not no_progress))
+    if dry_run:
+        planned = estimate(study)
+        click.echo(planned.model_dump_json(indent=2) if as_json else render_estimate(planned))
+        return
+    _run_and_report(study, out or Path("runs") / study_file.stem, cache, as_json, no_progress)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--cache", type=click.Path(path_type=Path), help="The call store the run used.")
+@click.option("--json", "as_json", is_flag=True, help="Print report.json on stdout.")
+@click.option("--no-progress", is_flag=True, help="No live progress display.")
+def resume(run_dir: Path, cache: Path | None, as_json: bool, no_progress: bool) -> None:
+    """Finish the run in RUN_DIR: what was done is read back, the rest is run."""
+    _run_and_report(load_run_study(run_dir), run_dir, cache, as_json, no_progress)
+
+
+def _run_and_report(
+    study: Study, out: Path, cache: Path | None, as_json: bool, no_progress: bool
+) -> None:
+    result = run_study(study, out, progress=progress_for(not no_progress), cache=cache)
     report = result.report
     if as_json:
         click.echo(report.model_dump_json(indent=2))

@@ -5,8 +5,10 @@ it is, on one line, by the command-line interface.
 
     SynthusersError
     ├── StudyError            the study file or a flag is wrong (exit code 2)
-    ├── ModelSetupError       the model cannot be loaded or reached (exit code 2)
-    └── ModelCallError        one model call failed for good
+    ├── RunStopped            the whole run must stop; what is done is kept
+    │   ├── ModelSetupError       the model cannot be loaded or reached (exit code 2)
+    │   └── BudgetExhausted       the study's token or cost budget is spent
+    └── ModelCallError        one model call failed for good; only its task fails
         └── OutputInvalidError    the reply never fitted the expected schema
 """
 
@@ -25,10 +27,18 @@ class StudyError(SynthusersError):
     exit_code = 2
 
 
-class ModelSetupError(SynthusersError):
+class RunStopped(SynthusersError):
+    """Going on would be pointless or unwanted; the run stops and keeps what it has."""
+
+
+class ModelSetupError(RunStopped):
     """The model cannot be used at all: missing file, missing extra, bad key, bad URL."""
 
     exit_code = 2
+
+
+class BudgetExhausted(RunStopped):
+    """The study's max_tokens or max_cost is reached; no further call is sent."""
 
 
 class ModelCallError(SynthusersError):

@@ -29,7 +29,7 @@ from .agents.reviewer import ReviewRequest, review_persona
 from .agents.summarizer import SummaryRequest, summarize
 from .agents.validator import ValidationRequest, validate_persona
 from .answer import Answer
-from .errors import ModelSetupError
+from .errors import RunStopped
 from .llm.client import ModelClient
 from .panel import plan_slots
 from .persona import PanelMember, PersonaAttempt, Slot
@@ -89,7 +89,7 @@ class Pipeline:
                     group.create_task(self._panel(slots))
                     for idea in self.study.ideas:
                         group.create_task(self._idea(idea))
-            except* ModelSetupError as errors:
+            except* RunStopped as errors:
                 raise _first_leaf(errors) from None
             await self._compare()
         return self.state
@@ -108,7 +108,7 @@ class Pipeline:
         with self.tracer.span(agent, "agent", agent=agent, key=key, input=request) as span:
             try:
                 result = await call()
-            except ModelSetupError:
+            except RunStopped:
                 self.progress.finished(stage, ok=False)
                 raise
             except Exception as error:
@@ -166,7 +166,7 @@ class Pipeline:
         with self.tracer.span(f"attempt {number}", "attempt", key=key):
             try:
                 persona = await self._step("generator", key, generate_persona, request)
-            except ModelSetupError:
+            except RunStopped:
                 raise
             except Exception as error:
                 return PersonaAttempt(attempt=number, error=str(error))
@@ -182,7 +182,7 @@ class Pipeline:
                     review_persona,
                     ReviewRequest(audience=audience, persona=persona, attempt=number),
                 )
-            except ModelSetupError:
+            except RunStopped:
                 raise
             except Exception as error:
                 return PersonaAttempt(

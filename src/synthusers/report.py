@@ -88,11 +88,16 @@ class PanelReport(BaseModel):
 
 class AgentUsage(BaseModel):
     calls: int = 0
+    """Requests answered by the model in this run."""
+    cached: int = 0
+    """Replies read back from the call store instead of asking again."""
     failed_calls: int = 0
     retries: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
+    cost_usd: float | None = None
+    """Estimated from the price table; None when the model's price is unknown."""
 
 
 class RunStats(BaseModel):
@@ -107,6 +112,7 @@ class RunStats(BaseModel):
     tasks: int
     failed_tasks: int
     agents: dict[str, AgentUsage]
+    cost_usd: float | None = None
 
 
 class StudyReport(BaseModel):

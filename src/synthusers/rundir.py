@@ -15,6 +15,8 @@ from .pipeline import RunState
 from .question import Question
 from .report import StudyReport
 
+STUDY_FILE = "study.json"
+STORE_FILE = "calls.sqlite"
 _QUESTIONS = TypeAdapter(dict[str, list[Question]])
 _ANSWER = TypeAdapter(Answer)
 

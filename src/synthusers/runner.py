@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import resource
 import time
@@ -17,12 +18,14 @@ from .errors import StudyError
 from .llm.base import ChatModel
 from .llm.client import ModelClient
 from .llm.registry import open_model
+from .llm.store import CallStore
 from .panel import panel_warnings, quota_cells
 from .pipeline import Pipeline, RunState
+from .pricing import cost, price_for
 from .progress import Progress
 from .report import PanelReport, RunStats, StudyReport
-from .rundir import prepare, write_outputs
-from .study import Study, describe_validation_error
+from .rundir import STORE_FILE, STUDY_FILE, prepare, write_outputs
+from .study import Study, describe_validation_error, parse_study
 from .trace import Tracer
 
 log = logging.getLogger("synthusers")
@@ -47,6 +50,8 @@ def with_overrides(study: Study, **overrides: Any) -> Study:
             continue
         if name == "panel_size":
             data["panel"]["size"] = value
+        elif name in ("rpm", "tpm", "max_tokens", "max_cost"):
+            data["limits"][name] = value
         else:
             data[name] = value
     try:
@@ -73,6 +78,10 @@ def build_report(
     study: Study, state: RunState, client: ModelClient, wall_s: float, cpu_s: float
 ) -> StudyReport:
     """The typed report of a finished run, with what it cost."""
+    agents = dict(sorted(client.usage.items()))
+    for usage in agents.values():
+        usage.cost_usd = cost(client.price, usage.prompt_tokens, usage.completion_tokens)
+    spent = [usage.cost_usd for usage in agents.values()]
     stats = RunStats(
         wall_s=round(wall_s, 3),
         cpu_s=round(cpu_s, 3),
@@ -81,7 +90,8 @@ def build_report(
         concurrency=client.concurrency,
         tasks=state.tasks,
         failed_tasks=len(state.failures),
-        agents=dict(sorted(client.usage.items())),
+        agents=agents,
+        cost_usd=None if None in spent else round(sum(u or 0.0 for u in spent), 6),
     )
     return StudyReport(
         study=study.name,
@@ -95,30 +105,54 @@ def build_report(
     )
 
 
+def open_client(
+    study: Study, out: Path | None, model: ChatModel | None, cache: Path | None
+) -> ModelClient:
+    """The run's one model client: backend, bound, limits, price, store and trace."""
+    backend = model or open_model(study.model, timeout_s=study.limits.timeout_s)
+    store_path = cache or (out / STORE_FILE if out else None)
+    return ModelClient(
+        backend,
+        concurrency=study.concurrency,
+        tracer=Tracer(out / "trace.jsonl" if out else None),
+        seed=study.seed,
+        store=CallStore(store_path) if store_path else None,
+        limits=study.limits,
+        price=price_for(backend.name, study.prices),
+    )
+
+
 async def run_study_async(
     study: Study,
     out: Path | None = None,
     *,
     model: ChatModel | None = None,
     progress: Progress | None = None,
+    cache: Path | None = None,
 ) -> RunResult:
-    """Run the study; with `out`, write the run directory, even for a run cut short."""
+    """Run the study; with `out`, write the run directory, even for a run cut short.
+
+    A run directory that holds an earlier, unfinished run of the study is resumed: calls
+    already made are read back from its store rather than sent again.
+    """
     if out is not None:
         prepare(out)
-    backend = model or open_model(study.model)
-    tracer = Tracer(out / "trace.jsonl" if out else None)
-    client = ModelClient(backend, concurrency=study.concurrency, tracer=tracer, seed=study.seed)
+        (out / STUDY_FILE).write_text(study.model_dump_json(indent=2), encoding="utf-8")
+    client = open_client(study, out, model, cache)
     pipeline = Pipeline(study, client, progress)
     process = psutil.Process()
     cpu_start, wall_start = sum(process.cpu_times()[:2]), time.perf_counter()
     report: StudyReport | None = None
     try:
+        await client.model.check()
+        if client.store is not None and len(client.store):
+            log.info("resuming: %d finished calls in %s", len(client.store), client.store.path)
         log.info(
             "running %r: %d users, %d ideas, model %s",
             study.name,
             study.panel.size,
             len(study.ideas),
-            backend.name,
+            client.model.name,
         )
         state = await pipeline.run()
         report = build_report(
@@ -134,8 +168,22 @@ async def run_study_async(
             progress.close()
         if out is not None:
             write_outputs(out, pipeline.state, report)
-        tracer.close()
+        client.tracer.close()
+        if client.store is not None:
+            client.store.close()
         await client.aclose()
+
+
+def load_run_study(out: Path) -> Study:
+    """The study a run directory was started with, to resume it."""
+    path = out / STUDY_FILE
+    if not path.is_file():
+        raise StudyError(f"{out}: not a run directory (no {STUDY_FILE}); give the --out of a run")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise StudyError(f"{path}: unreadable ({error}); run the study again instead") from None
+    return parse_study(data, str(path))
 
 
 def run_study(
@@ -144,8 +192,15 @@ def run_study(
     *,
     model: ChatModel | None = None,
     progress: Progress | None = None,
+    cache: str | Path | None = None,
 ) -> RunResult:
     """Run a study to the end and return its typed report (blocking)."""
     return asyncio.run(
-        run_study_async(study, Path(out) if out else None, model=model, progress=progress)
+        run_study_async(
+            study,
+            Path(out) if out else None,
+            model=model,
+            progress=progress,
+            cache=Path(cache) if cache else None,
+        )
     )

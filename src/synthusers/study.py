@@ -103,6 +103,36 @@ class PanelSpec(BaseModel):
     """Keep a user whose last attempt is valid but was rejected by the reviewer."""
 
 
+class Limits(BaseModel):
+    """Rates and budgets that protect an API quota and a wallet."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rpm: float | None = Field(default=None, gt=0)
+    """Most requests per minute, shared by every task of the run."""
+
+    tpm: float | None = Field(default=None, gt=0)
+    """Most tokens (prompt and reply) per minute."""
+
+    max_tokens: int | None = Field(default=None, gt=0)
+    """Stop the run cleanly once this many tokens have been used."""
+
+    max_cost: float | None = Field(default=None, gt=0)
+    """Stop the run cleanly once the estimated cost (USD) reaches this."""
+
+    timeout_s: float = Field(default=120.0, gt=0, le=3600)
+    """How long one request may take before it is abandoned and retried."""
+
+
+class Price(BaseModel):
+    """What a model costs, in USD per million tokens."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
 class Idea(BaseModel):
     """A product concept, feature or message to test."""
 
@@ -139,6 +169,12 @@ class Study(BaseModel):
 
     max_failure_share: float = Field(default=0.2, ge=0.0, le=1.0)
     """The run exits non-zero when more than this share of its tasks failed."""
+
+    limits: Limits = Field(default_factory=Limits)
+    """Request and token rates, budgets and the per-request timeout."""
+
+    prices: dict[str, Price] = Field(default_factory=dict)
+    """Prices per model spec ("openai:gpt-4o-mini"), added to or replacing the built-in table."""
 
     @model_validator(mode="after")
     def _distinct_ideas(self) -> Study:

@@ -41,6 +41,10 @@ class ChatModel(Protocol):
 
     async def complete(self, request: ChatRequest) -> ChatResponse: ...
 
+    async def check(self) -> None:
+        """Fail fast, before any work, if the backend cannot serve: raise ModelSetupError."""
+        ...
+
     async def aclose(self) -> None: ...
 
 

@@ -13,11 +13,15 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import ModelCallError, OutputInvalidError
+from ..errors import BudgetExhausted, ModelCallError, OutputInvalidError
+from ..pricing import cost
 from ..report import AgentUsage
+from ..study import Limits, Price
 from ..trace import Tracer
 from .base import ChatModel, ChatRequest, ChatResponse, Message, TransientError
+from .limits import RateLimiter
 from .schema import output_schema
+from .store import CallStore, call_key
 
 T = TypeVar("T", bound=BaseModel)
 log = logging.getLogger("synthusers.model")
@@ -35,6 +39,21 @@ def _short_error(error: ValidationError) -> str:
         for item in error.errors()[:3]
     ]
     return "; ".join(problems)
+
+
+def _request_record(request: ChatRequest) -> dict[str, object]:
+    return {
+        "messages": request.messages,
+        "max_tokens": request.max_tokens,
+        "temperature": request.temperature,
+        "seed": request.seed,
+    }
+
+
+def _estimate_tokens(request: ChatRequest) -> int:
+    """Prompt tokens (about four characters each) plus the most the reply may use."""
+    characters = sum(len(message["content"]) for message in request.messages)
+    return characters // 4 + request.max_tokens
 
 
 class ModelClient:
@@ -55,6 +74,9 @@ class ModelClient:
         max_output_attempts: int = 3,
         backoff_s: float = 0.5,
         seed: int = 0,
+        store: CallStore | None = None,
+        limits: Limits | None = None,
+        price: Price | None = None,
     ) -> None:
         self.model = model
         self.concurrency = min(concurrency, getattr(model, "max_parallel", concurrency))
@@ -63,13 +85,23 @@ class ModelClient:
         self.max_output_attempts = max_output_attempts
         self.backoff_s = backoff_s
         self.seed = seed
+        self.store = store
+        self.limits = limits or Limits()
+        self.limiter = RateLimiter(self.limits.rpm, self.limits.tpm)
+        self.price = price
+        self.tokens_used = 0
+        self.cost_used = 0.0
         self.usage: dict[str, AgentUsage] = {}
         self.in_flight = 0
         self.max_in_flight = 0
         self._slots = asyncio.Semaphore(self.concurrency)
         if self.concurrency < concurrency:
-            log.info("%s runs %d call(s) at a time; concurrency %d is capped to that",
-                     model.name, self.concurrency, concurrency)
+            log.info(
+                "%s runs %d call(s) at a time; concurrency %d is capped to that",
+                model.name,
+                self.concurrency,
+                concurrency,
+            )
 
     async def generate(
         self,
@@ -123,11 +155,51 @@ class ModelClient:
     async def _call(
         self, agent: str, key: str, request: ChatRequest, usage: AgentUsage
     ) -> ChatResponse:
+        """Replay the call from the store if it was made before; otherwise send and store it."""
+        address = call_key(self.model.name, agent, request)
+        if self.store is not None:
+            stored = self.store.get(address)
+            if stored is not None:
+                self._replayed(agent, key, request, stored, usage)
+                return stored
+        response = await self._send_with_retries(agent, key, request, usage)
+        if self.store is not None:
+            self.store.put(address, agent, self.model.name, response)
+        return response
+
+    def _replayed(
+        self,
+        agent: str,
+        key: str,
+        request: ChatRequest,
+        response: ChatResponse,
+        usage: AgentUsage,
+    ) -> None:
+        usage.cached += 1
+        with self.tracer.span(
+            f"llm {agent}",
+            "llm",
+            agent=agent,
+            key=key,
+            model=response.model,
+            input=_request_record(request),
+            prompt_tokens=response.prompt_tokens,
+            completion_tokens=response.completion_tokens,
+        ) as span:
+            span.attrs.update(cached=True, finish_reason=response.finish_reason)
+            span.output = response.text
+
+    async def _send_with_retries(
+        self, agent: str, key: str, request: ChatRequest, usage: AgentUsage
+    ) -> ChatResponse:
         """Send one request, retrying transient failures with backoff outside the slot."""
+        estimate = _estimate_tokens(request)
         for attempt in range(1, self.max_retries + 1):
+            self._check_budget()
+            await self.limiter.acquire(estimate)
             try:
                 async with self._slot():
-                    return await self._send(agent, key, request, usage, attempt)
+                    response = await self._send(agent, key, request, usage, attempt)
             except TransientError as error:
                 if attempt == self.max_retries:
                     usage.failed_calls += 1
@@ -138,6 +210,14 @@ class ModelClient:
                 usage.retries += 1
                 log.warning("%s %s: %s; retrying in %.1fs", agent, key, error, delay)
                 await asyncio.sleep(delay)
+                continue
+            used = response.prompt_tokens + response.completion_tokens
+            self.limiter.settle(estimate, used)
+            self.tokens_used += used
+            self.cost_used += (
+                cost(self.price, response.prompt_tokens, response.completion_tokens) or 0.0
+            )
+            return response
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _send(
@@ -176,6 +256,18 @@ class ModelClient:
                 time.perf_counter() - started,
             )
             return response
+
+    def _check_budget(self) -> None:
+        """Refuse to send once the study's token or cost budget is spent."""
+        limits = self.limits
+        if limits.max_tokens is not None and self.tokens_used >= limits.max_tokens:
+            raise BudgetExhausted(
+                f"token budget reached: {self.tokens_used} of max_tokens {limits.max_tokens}"
+            )
+        if limits.max_cost is not None and self.cost_used >= limits.max_cost:
+            raise BudgetExhausted(
+                f"cost budget reached: ${self.cost_used:.4f} of max_cost ${limits.max_cost}"
+            )
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

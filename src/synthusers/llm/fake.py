@@ -81,6 +81,9 @@ class FakeModel:
         prompt = sum(len(message["content"]) for message in request.messages) // 4
         return ChatResponse(text, self.name, prompt, len(text) // 4)
 
+    async def check(self) -> None:
+        return None
+
     async def aclose(self) -> None:
         return None
 
@@ -116,6 +119,9 @@ class ScriptedModel:
             raise reply
         text = reply(request) if callable(reply) else reply
         return ChatResponse(text, self.name, 10, len(text) // 4)
+
+    async def check(self) -> None:
+        return None
 
     async def aclose(self) -> None:
         return None

@@ -67,6 +67,11 @@ class LocalModel:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._complete, request)
 
+    async def check(self) -> None:
+        """Load the weights now, so a bad file fails before any work starts."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self.load)
+
     def load(self) -> None:
         """Load the weights now rather than on the first call."""
         if self._llama is not None:

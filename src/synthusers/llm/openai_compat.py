@@ -48,6 +48,29 @@ class OpenAIModel:
     def name(self) -> str:
         return f"openai:{self.model}"
 
+    async def check(self) -> None:
+        """Reach the server once before the run: wrong URL, key or model fail here."""
+        try:
+            page = await self._client.models.list()
+        except openai.NotFoundError:
+            return
+        except (openai.APIConnectionError, openai.APITimeoutError):
+            raise ModelSetupError(
+                f"cannot reach {self.base_url}; is the server running? check OPENAI_BASE_URL"
+            ) from None
+        except openai.APIError as error:
+            translated = self._translate(error)
+            if isinstance(translated, ModelSetupError):
+                raise translated from None
+            log.info("model list unavailable (%s); going on", error)
+            return
+        served = [entry.id for entry in page.data]
+        if served and self.model not in served:
+            shown = ", ".join(sorted(served)[:8])
+            raise ModelSetupError(
+                f"{self.base_url} has no model {self.model!r}; it serves: {shown}"
+            )
+
     def _response_format(self, request: ChatRequest) -> dict[str, Any]:
         if self._json_object_only:
             return {"type": "json_object", "schema": request.schema}

@@ -10,7 +10,7 @@ from .base import ChatModel
 PROVIDERS = ("local", "openai", "fake")
 
 
-def open_model(spec: str) -> ChatModel:
+def open_model(spec: str, *, timeout_s: float = 120.0) -> ChatModel:
     """The backend a spec names; the error for a bad spec lists the forms that work."""
     provider, _, name = spec.partition(":")
     if provider == "local":
@@ -23,7 +23,7 @@ def open_model(spec: str) -> ChatModel:
             raise StudyError("model 'openai' needs a name, for example openai:gpt-4o-mini")
         from .openai_compat import OpenAIModel
 
-        return OpenAIModel(name)
+        return OpenAIModel(name, timeout_s=timeout_s)
     if provider == "fake":
         from .fake import FakeModel
 
