@@ -28,7 +28,11 @@ def study_data(**overrides: Any) -> dict[str, Any]:
         ],
         "questions": [
             {"kind": "likert", "text": "How appealing is this?"},
-            {"kind": "single_choice", "text": "What would you do?", "options": ["Buy", "Wait", "Skip"]},
+            {
+                "kind": "single_choice",
+                "text": "What would you do?",
+                "options": ["Buy", "Wait", "Skip"],
+            },
             {"kind": "nps", "text": "Would you recommend it?"},
             {"kind": "open", "text": "What would stop you?"},
         ],

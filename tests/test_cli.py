@@ -44,9 +44,15 @@ def test_run_with_overrides(tmp_path: Path) -> None:
     ("args", "expected"),
     [
         (["run", "missing.yaml"], "missing.yaml: file not found"),
-        (["run", "{study}", "-n", "0"], "override: panel.size: Input should be greater than or equal to 1"),
+        (
+            ["run", "{study}", "-n", "0"],
+            "override: panel.size: Input should be greater than or equal to 1",
+        ),
         (["run", "{study}", "-m", "gpt4"], "unknown model 'gpt4'"),
-        (["run", "{study}", "-m", "local:/nowhere/model.gguf"], "model file /nowhere/model.gguf not found"),
+        (
+            ["run", "{study}", "-m", "local:/nowhere/model.gguf"],
+            "model file /nowhere/model.gguf not found",
+        ),
         (["run", "{study}", "-c", "lots"], "'lots' is not a valid integer"),
         (["check", "{bad}"], "panel.size: Input should be greater than or equal to 1"),
     ],
@@ -68,7 +74,16 @@ def test_openai_without_key_fails_fast(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     with pytest.raises(SystemExit) as caught:
-        main(["run", str(write_study(tmp_path)), "-m", "openai:gpt-4o-mini", "-o", str(tmp_path / "r")])
+        main(
+            [
+                "run",
+                str(write_study(tmp_path)),
+                "-m",
+                "openai:gpt-4o-mini",
+                "-o",
+                str(tmp_path / "r"),
+            ]
+        )
     assert caught.value.code == 2
 
 

@@ -31,7 +31,10 @@ def test_invalid_reply_is_retried_with_the_error_fed_back() -> None:
     assert result == Rating(rating=4, why="fine")
     feedback = model.requests[1].messages[-1]["content"]
     assert "rating" in feedback and "less than or equal to 5" in feedback
-    assert model.requests[1].messages[-2] == {"role": "assistant", "content": '{"rating": 9, "why": "x"}'}
+    assert model.requests[1].messages[-2] == {
+        "role": "assistant",
+        "content": '{"rating": 9, "why": "x"}',
+    }
 
 
 def test_reply_that_never_fits_fails_with_raw_text() -> None:
@@ -43,8 +46,13 @@ def test_reply_that_never_fits_fails_with_raw_text() -> None:
 
 
 def test_transient_errors_are_retried() -> None:
-    model = ScriptedModel([TransientError("429", retry_after=0.0), TransientError("500"),
-                           '{"rating": 2, "why": "meh"}'])
+    model = ScriptedModel(
+        [
+            TransientError("429", retry_after=0.0),
+            TransientError("500"),
+            '{"rating": 2, "why": "meh"}',
+        ]
+    )
     client = ModelClient(model, backoff_s=0.001)
     assert ask(client).rating == 2
     assert client.usage["judge"].retries == 2
@@ -82,10 +90,12 @@ def test_calls_in_flight_never_exceed_the_bound(bound: int) -> None:
 
     async def many() -> None:
         messages = [{"role": "user", "content": "rate"}]
-        await asyncio.gather(*(
-            client.generate("judge", messages, Rating, key=str(i))  # type: ignore[arg-type]
-            for i in range(40)
-        ))
+        await asyncio.gather(
+            *(
+                client.generate("judge", messages, Rating, key=str(i))  # type: ignore[arg-type]
+                for i in range(40)
+            )
+        )
 
     asyncio.run(many())
     assert model.peak == bound

@@ -17,16 +17,21 @@ pytestmark = pytest.mark.embedded
 
 
 def test_small_study_on_the_embedded_model(tmp_path: Path) -> None:
-    study = parse_study(study_data(
-        model="local",
-        ideas=[{"name": "Box", "description": "A weekly recipe box for two at 29 pounds."}],
-        questions=[
-            {"kind": "likert", "text": "How appealing is this offer to you?"},
-            {"kind": "single_choice", "text": "What would you do?",
-             "options": ["Sign up", "Try once", "Not for me"]},
-        ],
-        concurrency=2,
-    ))
+    study = parse_study(
+        study_data(
+            model="local",
+            ideas=[{"name": "Box", "description": "A weekly recipe box for two at 29 pounds."}],
+            questions=[
+                {"kind": "likert", "text": "How appealing is this offer to you?"},
+                {
+                    "kind": "single_choice",
+                    "text": "What would you do?",
+                    "options": ["Sign up", "Try once", "Not for me"],
+                },
+            ],
+            concurrency=2,
+        )
+    )
     result = run_study(study, tmp_path)
 
     users = read_jsonl(tmp_path / "users.jsonl")

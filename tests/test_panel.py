@@ -21,7 +21,9 @@ def test_slots_meet_quotas_and_are_repeatable() -> None:
     spec = PanelSpec(
         size=10,
         audience="anyone",
-        quotas=Quotas(age={"18-29": 0.3, "30-49": 0.5, "50-70": 0.2}, gender={"female": 0.6, "male": 0.4}),
+        quotas=Quotas(
+            age={"18-29": 0.3, "30-49": 0.5, "50-70": 0.2}, gender={"female": 0.6, "male": 0.4}
+        ),
     )
     slots = plan_slots(spec, seed=3)
     assert Counter(slot.age_band for slot in slots) == {"18-29": 3, "30-49": 5, "50-70": 2}
@@ -45,9 +47,19 @@ def test_education_fits_age() -> None:
 
 def _persona(pid: str, bio: str) -> Persona:
     return Persona(
-        id=pid, name="A B", age=30, gender="female", location="Leeds", occupation="nurse",
-        income_band="average", education="secondary school", household="lives alone",
-        goals=["x"], frustrations=["y"], habits=["z"], bio=bio,
+        id=pid,
+        name="A B",
+        age=30,
+        gender="female",
+        location="Leeds",
+        occupation="nurse",
+        income_band="average",
+        education="secondary school",
+        household="lives alone",
+        goals=["x"],
+        frustrations=["y"],
+        habits=["z"],
+        bio=bio,
     )
 
 

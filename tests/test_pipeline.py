@@ -96,7 +96,11 @@ def test_one_failing_task_does_not_stop_the_others(study: Study, tmp_path: Path)
 
 def test_setup_error_stops_the_run_and_keeps_what_was_done(study: Study, tmp_path: Path) -> None:
     def fails(request):  # type: ignore[no-untyped-def]
-        return ModelSetupError("key refused") if "Summarise" in text_of(request) or "summarise" in text_of(request) else None
+        return (
+            ModelSetupError("key refused")
+            if "Summarise" in text_of(request) or "summarise" in text_of(request)
+            else None
+        )
 
     try:
         run_study(study, tmp_path, model=SelectiveModel(fails))
@@ -115,7 +119,9 @@ def test_same_seed_same_outputs(study: Study, tmp_path: Path) -> None:
         assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text(), name
     other = study.model_copy(update={"seed": 99})
     run_study(other, tmp_path / "c", model=FakeModel())
-    assert (tmp_path / "a" / "answers.jsonl").read_text() != (tmp_path / "c" / "answers.jsonl").read_text()
+    assert (tmp_path / "a" / "answers.jsonl").read_text() != (
+        tmp_path / "c" / "answers.jsonl"
+    ).read_text()
 
 
 def test_written_questions_are_used(tmp_path: Path) -> None:

@@ -50,19 +50,34 @@ def _panel(**changes: object) -> dict[str, object]:
     ("data", "expected"),
     [
         (study_data(colour="blue"), "colour: unknown key"),
-        (study_data(panel=_panel(size=-3)), "panel.size: Input should be greater than or equal to 1"),
+        (
+            study_data(panel=_panel(size=-3)),
+            "panel.size: Input should be greater than or equal to 1",
+        ),
         (study_data(panel=_panel(size="many")), "panel.size: Input should be a valid integer"),
         (study_data(ideas=[]), "ideas: List should have at least 1 item"),
-        (study_data(panel=_panel(quotas={"gender": {"female": 0.7, "male": 0.7}})),
-         "panel.quotas.gender: gender shares must add up to 1, not 1.4"),
-        (study_data(panel=_panel(quotas={"age": {"18-40": 0.5, "30-60": 0.5}})),
-         "age bands 18-40 and 30-60 overlap"),
+        (
+            study_data(panel=_panel(quotas={"gender": {"female": 0.7, "male": 0.7}})),
+            "panel.quotas.gender: gender shares must add up to 1, not 1.4",
+        ),
+        (
+            study_data(panel=_panel(quotas={"age": {"18-40": 0.5, "30-60": 0.5}})),
+            "age bands 18-40 and 30-60 overlap",
+        ),
         (study_data(panel=_panel(quotas={"age": {"teens": 1.0}})), "must look like '18-34'"),
         ({"ideas": []}, "panel: required but missing"),
-        (study_data(ideas=[{"name": "A", "description": "one"}, {"name": "a", "description": "two"}]),
-         "idea names must be distinct"),
-        (study_data(questions=[{"kind": "single_choice", "text": "Pick one", "options": ["x", "X"]}]),
-         "options must be distinct"),
+        (
+            study_data(
+                ideas=[{"name": "A", "description": "one"}, {"name": "a", "description": "two"}]
+            ),
+            "idea names must be distinct",
+        ),
+        (
+            study_data(
+                questions=[{"kind": "single_choice", "text": "Pick one", "options": ["x", "X"]}]
+            ),
+            "options must be distinct",
+        ),
         ([1, 2], "must be a mapping"),
     ],
 )

@@ -8,18 +8,32 @@ from synthusers.agents.validator import ValidationRequest, validate_persona
 from synthusers.persona import Persona, Slot
 
 SLOT = Slot(
-    user_id="u001", name="Maria Costa", age=30, age_band="25-34", gender="female",
-    income_band="average", education="bachelor's degree", household="lives alone",
-    location="Leeds", seed=1,
+    user_id="u001",
+    name="Maria Costa",
+    age=30,
+    age_band="25-34",
+    gender="female",
+    income_band="average",
+    education="bachelor's degree",
+    household="lives alone",
+    location="Leeds",
+    seed=1,
 )
 
 
 def _persona(**changes: Any) -> Persona:
     data: dict[str, Any] = {
-        "id": "u001", "name": "Maria Costa", "age": 30, "gender": "female", "location": "Leeds",
-        "occupation": "primary school teacher", "income_band": "average",
-        "education": "bachelor's degree", "household": "lives alone",
-        "goals": ["save for a flat", "cook more"], "frustrations": ["long commute", "prices"],
+        "id": "u001",
+        "name": "Maria Costa",
+        "age": 30,
+        "gender": "female",
+        "location": "Leeds",
+        "occupation": "primary school teacher",
+        "income_band": "average",
+        "education": "bachelor's degree",
+        "household": "lives alone",
+        "goals": ["save for a flat", "cook more"],
+        "frustrations": ["long commute", "prices"],
         "habits": ["runs on Sundays", "plans meals"],
         "bio": "Maria teaches year 3 in Leeds. She is 30-year-old and cooks most evenings.",
     }
@@ -45,8 +59,10 @@ def test_valid_persona_passes() -> None:
         ({"gender": "male", "bio": "He likes food."}, "not the slot's 'female'"),
         ({"location": "York"}, "not the slot's 'Leeds'"),
         ({"occupation": "retired"}, "retired at 30"),
-        ({"age": 22, "occupation": "senior surgeon", "bio": "Maria operates daily."},
-         "implausible at 22"),
+        (
+            {"age": 22, "occupation": "senior surgeon", "bio": "Maria operates daily."},
+            "implausible at 22",
+        ),
         ({"occupation": "surgeon", "education": "secondary school"}, "needs a degree"),
         ({"household": "lives with her grandchildren"}, "implausible at 30"),
         ({"bio": "A 45-year-old teacher who loves food."}, "bio says 45 years old"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 
 class RateLimiter:
@@ -14,9 +15,18 @@ class RateLimiter:
     under the limit while still using all of it.
     """
 
-    def __init__(self, rpm: float | None = None, tpm: float | None = None) -> None:
+    def __init__(
+        self,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.rpm = rpm
         self.tpm = tpm
+        self._clock = clock
+        self._sleep = sleep
         self._next_request = 0.0
         self._next_token = 0.0
         self._lock = asyncio.Lock()
@@ -30,15 +40,15 @@ class RateLimiter:
         if not self.active:
             return
         async with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             start = max(now, self._next_request, self._next_token)
             if self.rpm:
                 self._next_request = start + 60.0 / self.rpm
             if self.tpm:
                 self._next_token = max(self._next_token, now) + tokens * 60.0 / self.tpm
-        delay = start - time.monotonic()
+        delay = start - self._clock()
         if delay > 0:
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
 
     def settle(self, estimated: int, actual: int) -> None:
         """Give back (or take) the difference once a reply says how many tokens it used."""
