@@ -1,13 +1,16 @@
-"""The run's trace: one JSON line per span, written the moment the span ends.
+"""The run's trace, through OpenTelemetry: one span per grouping step and per call.
 
-Spans nest through a context variable, so a task created inside a span is that span's
-child without anyone passing ids around. A killed run keeps every span that ended.
+Spans nest through OpenTelemetry's context, so a task created inside a span is that
+span's child without anyone passing ids around. Model calls carry the GenAI semantic
+conventions (`gen_ai.request.model`, `gen_ai.usage.input_tokens`, ...). Two exporters:
 
-Each line holds: `v` (schema version), `id`, `parent_id`, `children` (ids of the spans
-that ended inside it), `name`, `kind` (run, panel, user, idea, question, stage, agent,
-llm), `agent`, `key`, `input`, `output`, `start` and `end` (Unix seconds), `duration_s`,
-`status` (ok or error), `error`, `model`, `prompt_tokens`, `completion_tokens` and
-`attrs`.
+- `trace.jsonl` in the run directory, always: one line per span, written the moment the
+  span ends, so a killed run keeps every span that ended (format in `tracefile`);
+- OTLP over HTTP, when the standard OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT)
+  variable is set, to Jaeger, Phoenix, Langfuse or any collector.
+
+Values of environment variables named like secrets are redacted before they reach
+either exporter.
 """
 
 from __future__ import annotations
@@ -15,20 +18,22 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
-import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from opentelemetry import trace as otel
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.trace import Status, StatusCode
 from pydantic import BaseModel
 
-TRACE_VERSION = 1
+from .tracefile import JsonlSpanExporter
+
 _SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|AUTH)", re.IGNORECASE)
-_current: ContextVar[Span | None] = ContextVar("synthusers_span", default=None)
+_OTLP_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
 
 def secret_values(environ: dict[str, str] | None = None) -> list[str]:
@@ -46,99 +51,105 @@ def redact(text: str, secrets: list[str]) -> str:
     return text
 
 
-def _jsonable(value: Any) -> Any:
+def _json(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    return json.dumps(value, ensure_ascii=False, default=_default)
+
+
+def _default(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    return value
+    return str(value)
 
 
 class Span:
     """A unit of traced work; fill in output, tokens or error before it ends."""
 
-    def __init__(self, name: str, kind: str, parent: Span | None, **fields: Any) -> None:
-        self.id = uuid.uuid4().hex[:16]
-        self.parent_id = parent.id if parent else None
-        self.name = name
+    def __init__(self, span: otel.Span, kind: str, fields: dict[str, Any]) -> None:
+        self._span = span
         self.kind = kind
-        self.children: list[str] = []
-        self.start = time.time()
-        self.status = "ok"
-        self.error: str | None = None
+        self.fields = fields
         self.output: Any = None
-        self.fields: dict[str, Any] = fields
         self.attrs: dict[str, Any] = {}
+        self.error: str | None = None
+
+    @property
+    def id(self) -> str:
+        return format(self._span.get_span_context().span_id, "016x")
 
     def fail(self, error: str) -> None:
-        self.status = "error"
         self.error = error
 
-    def record(self, end: float) -> dict[str, Any]:
-        return {
-            "v": TRACE_VERSION,
-            "id": self.id,
-            "parent_id": self.parent_id,
-            "children": self.children,
-            "name": self.name,
-            "kind": self.kind,
-            "agent": self.fields.get("agent"),
-            "key": self.fields.get("key"),
-            "input": _jsonable(self.fields.get("input")),
-            "output": _jsonable(self.output),
-            "start": round(self.start, 6),
-            "end": round(end, 6),
-            "duration_s": round(end - self.start, 6),
-            "status": self.status,
-            "error": self.error,
-            "model": self.fields.get("model"),
-            "prompt_tokens": self.fields.get("prompt_tokens"),
-            "completion_tokens": self.fields.get("completion_tokens"),
-            "attrs": _jsonable(self.attrs),
-        }
+    def event(self, name: str, **attributes: str | int | float | bool) -> None:
+        """Something that happened inside the span, such as a retry."""
+        self._span.add_event(name, attributes)
+
+    def finish(self, secrets: list[str]) -> None:
+        """Copy what the span learned into OpenTelemetry attributes, redacted."""
+        attributes: dict[str, Any] = {"synthusers.kind": self.kind}
+        for name in ("agent", "key"):
+            if self.fields.get(name) is not None:
+                attributes[f"synthusers.{name}"] = str(self.fields[name])
+        if self.fields.get("input") is not None:
+            attributes["synthusers.input"] = redact(_json(self.fields["input"]), secrets)
+        if self.output is not None:
+            attributes["synthusers.output"] = redact(_json(self.output), secrets)
+        if self.attrs:
+            attributes["synthusers.attrs"] = redact(_json(self.attrs), secrets)
+        if self.kind == "llm":
+            attributes.update(self._gen_ai())
+        self._span.set_attributes(attributes)
+        if self.error is not None:
+            self._span.set_status(Status(StatusCode.ERROR, redact(self.error, secrets)))
+
+    def _gen_ai(self) -> dict[str, Any]:
+        attributes: dict[str, Any] = {"gen_ai.operation.name": "chat"}
+        model = self.fields.get("model")
+        if model:
+            attributes["gen_ai.request.model"] = str(model)
+            attributes["gen_ai.response.model"] = str(model)
+        for field, name in (("prompt_tokens", "input"), ("completion_tokens", "output")):
+            if self.fields.get(field) is not None:
+                attributes[f"gen_ai.usage.{name}_tokens"] = int(self.fields[field])
+        if "finish_reason" in self.attrs:
+            attributes["gen_ai.response.finish_reasons"] = [str(self.attrs["finish_reason"])]
+        return attributes
 
 
 class Tracer:
-    """Writes spans to a JSONL file (or nowhere) with secrets redacted."""
+    """One run's spans, exported to trace.jsonl (or nowhere) and optionally over OTLP."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self._file: IO[str] | None = path.open("a", encoding="utf-8") if path else None
-        self._lock = threading.Lock()
         self._secrets = secret_values()
+        self._provider = TracerProvider(resource=Resource.create({"service.name": "synthusers"}))
+        if path is not None:
+            self._provider.add_span_processor(SimpleSpanProcessor(JsonlSpanExporter(path)))
+        if any(os.environ.get(variable) for variable in _OTLP_VARIABLES):
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            self._provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        self._tracer = self._provider.get_tracer("synthusers")
 
     @contextmanager
     def span(self, name: str, kind: str, **fields: Any) -> Iterator[Span]:
         """Open a child of the current span; it is recorded as failed if the block raises."""
-        parent = _current.get()
-        span = Span(name, kind, parent, **fields)
-        token = _current.set(span)
-        try:
-            yield span
-        except BaseException as error:
-            if span.status == "ok":
-                span.fail(f"{type(error).__name__}: {error}")
-            raise
-        finally:
-            _current.reset(token)
-            if parent is not None:
-                parent.children.append(span.id)
-            self._write(span.record(time.time()))
+        with self._tracer.start_as_current_span(
+            name, record_exception=False, set_status_on_exception=False
+        ) as otel_span:
+            span = Span(otel_span, kind, fields)
+            try:
+                yield span
+            except BaseException as error:
+                if span.error is None:
+                    span.fail(f"{type(error).__name__}: {error}")
+                raise
+            finally:
+                span.finish(self._secrets)
 
-    def _write(self, record: dict[str, Any]) -> None:
-        if self._file is None:
-            return
-        line = redact(json.dumps(record, ensure_ascii=False, default=str), self._secrets)
-        with self._lock:
-            self._file.write(line + "\n")
-            self._file.flush()
+    def event(self, name: str, **attributes: str | int | float | bool) -> None:
+        """Record an event, such as a retry, on the span that is current here."""
+        otel.get_current_span().add_event(name, attributes)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
-def current_span() -> Span | None:
-    return _current.get()
+        self._provider.shutdown()

@@ -138,6 +138,7 @@ class ModelClient:
                     max_tokens *= 2
                 log.warning("%s %s: reply %d did not fit (%s)", agent, key, attempt, problem)
                 usage.retries += 1
+                self.tracer.event("invalid_reply", attempt=attempt, problem=problem)
                 history = [
                     *messages,
                     {"role": "assistant", "content": raw},
@@ -208,6 +209,7 @@ class ModelClient:
                     ) from error
                 delay = self._backoff(attempt, error.retry_after)
                 usage.retries += 1
+                self.tracer.event("retry", attempt=attempt, error=str(error), delay_s=delay)
                 log.warning("%s %s: %s; retrying in %.1fs", agent, key, error, delay)
                 await asyncio.sleep(delay)
                 continue
