@@ -5,6 +5,10 @@ from __future__ import annotations
 from .report import IdeaReport, QuestionSummary, StudyReport
 
 
+def _cost(usd: float | None) -> str:
+    return "cost unknown" if usd is None else f"${usd:.4f}"
+
+
 def _figures(summary: QuestionSummary) -> str:
     parts = [f"{summary.answered} answers"]
     if summary.mean is not None:
@@ -81,15 +85,20 @@ def render(report: StudyReport) -> str:
         "",
         f"{stats.tasks} tasks, {stats.failed_tasks} failed; {stats.wall_s:.1f} s wall, "
         f"{stats.cpu_s:.1f} s CPU, peak memory {stats.peak_rss_mb:.0f} MiB, "
-        f"at most {stats.max_in_flight} of {stats.concurrency} model calls in flight.",
+        f"{stats.mean_in_flight:.1f} model calls in flight on average (at most "
+        f"{stats.max_in_flight}, bound {stats.concurrency}); {_cost(stats.cost_usd)}.",
         "",
-        "| agent | calls | retries | failed | prompt tokens | completion tokens | seconds |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| agent | calls | replayed | retries | failed | prompt tokens | completion tokens "
+        "| seconds | cost |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     lines += [
-        f"| {name} | {u.calls} | {u.retries} | {u.failed_calls} | {u.prompt_tokens} | "
-        f"{u.completion_tokens} | {u.seconds:.1f} |"
-        for name, u in sorted(stats.agents.items())
+        f"| {name} | {u.calls} | {u.cached} | {u.retries} | {u.failed_calls} | "
+        f"{u.prompt_tokens:,} | {u.completion_tokens:,} | {u.seconds:.1f} | {_cost(u.cost_usd)} |"
+        for name, u in [
+            *sorted(stats.agents.items()),
+            *((f"all ({model})", usage) for model, usage in sorted(stats.models.items())),
+        ]
     ]
     if report.failures:
         lines += ["", "### Failed tasks", ""]

@@ -31,6 +31,7 @@ from .agents.validator import ValidationRequest, validate_persona
 from .answer import Answer
 from .errors import RunStopped
 from .llm.client import ModelClient
+from .monitor import ResourceMonitor
 from .panel import plan_slots
 from .persona import PanelMember, PersonaAttempt, Slot
 from .progress import Progress, SilentProgress
@@ -77,13 +78,17 @@ class Pipeline:
         self.state = RunState()
         self._users: dict[str, asyncio.Future[PanelMember]] = {}
 
-    async def run(self) -> RunState:
-        """Run every stage; only a model that cannot be used at all stops the run early."""
+    async def run(self, monitor: ResourceMonitor | None = None) -> RunState:
+        """Run every stage; only a model that cannot be used at all stops the run early.
+
+        A resource monitor, if given, samples inside the run's span while it goes.
+        """
         slots = plan_slots(self.study.panel, self.study.seed)
         loop = asyncio.get_running_loop()
         self._users = {slot.user_id: loop.create_future() for slot in slots}
         self.progress.add_total("users", len(slots))
         with self.tracer.span("run", "run", input=self.study):
+            sampler = asyncio.create_task(monitor.run()) if monitor else None
             try:
                 async with asyncio.TaskGroup() as group:
                     group.create_task(self._panel(slots))
@@ -91,7 +96,12 @@ class Pipeline:
                         group.create_task(self._idea(idea))
             except* RunStopped as errors:
                 raise _first_leaf(errors) from None
-            await self._compare()
+            else:
+                await self._compare()
+            finally:
+                if sampler is not None and monitor is not None:
+                    sampler.cancel()
+                    monitor.sample()
         return self.state
 
     async def _task(

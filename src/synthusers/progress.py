@@ -46,12 +46,28 @@ class Progress(Protocol):
     def add_total(self, stage: str, count: int) -> None: ...
     def started(self, stage: str) -> None: ...
     def finished(self, stage: str, ok: bool) -> None: ...
+    def resources(self, sample: dict[str, float | int]) -> None: ...
     def close(self) -> None: ...
+
+
+def describe_sample(sample: dict[str, float | int]) -> str:
+    """One line about the machine and the model traffic."""
+    return (
+        f"CPU {sample['cpu_percent']:.0f}%  RSS {sample['rss_mb']:.0f} MiB  "
+        f"in flight {sample['in_flight']}  {sample['calls_per_min']:.0f} calls/min  "
+        f"{sample['tokens_per_min']:,} tokens/min  {sample['retries']} retries  "
+        f"{sample['failed_tasks']} failed"
+    )
 
 
 class _Base:
     def __init__(self) -> None:
         self.state = ProgressState()
+        self.sample: dict[str, float | int] | None = None
+
+    def resources(self, sample: dict[str, float | int]) -> None:
+        self.sample = sample
+        self._changed("")
 
     def add_total(self, stage: str, count: int) -> None:
         self.state.stages[stage].total += count
@@ -92,8 +108,18 @@ class LogProgress(_Base):
         super().__init__()
         self.every_s = every_s
         self._last = 0.0
+        self._last_sample = 0.0
+
+    def resources(self, sample: dict[str, float | int]) -> None:
+        super().resources(sample)
+        now = time.monotonic()
+        if now - self._last_sample >= self.every_s:
+            self._last_sample = now
+            log.info("%s", describe_sample(sample))
 
     def _changed(self, stage: str) -> None:
+        if not stage:
+            return
         count = self.state.stages[stage]
         now = time.monotonic()
         complete = count.total and count.done + count.failed == count.total and count.in_flight == 0
@@ -130,7 +156,7 @@ class LiveProgress(_Base):
         self._live.start()
 
     def _table(self) -> Table:
-        table = Table(box=None, pad_edge=False)
+        table = Table(box=None, pad_edge=False, caption=self._caption(), caption_justify="left")
         for column in ("stage", "done", "failed", "in flight", "ETA"):
             table.add_column(column, justify="left" if column == "stage" else "right")
         now = time.monotonic()
@@ -143,6 +169,9 @@ class LiveProgress(_Base):
                 _eta(count.eta_s(now)),
             )
         return table
+
+    def _caption(self) -> str | None:
+        return describe_sample(self.sample) if self.sample else None
 
     def _changed(self, stage: str) -> None:
         self._live.update(self._table())

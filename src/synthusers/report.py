@@ -108,11 +108,17 @@ class RunStats(BaseModel):
     peak_rss_mb: float
     max_in_flight: int
     """The most model calls that were in flight at once."""
+    mean_in_flight: float = 0.0
+    """Model calls in flight on average over the run: the concurrency achieved."""
     concurrency: int
     tasks: int
     failed_tasks: int
     agents: dict[str, AgentUsage]
+    models: dict[str, AgentUsage] = Field(default_factory=dict)
+    """The same usage per model."""
     cost_usd: float | None = None
+    samples: int = 0
+    """Resource samples taken into the trace."""
 
 
 class StudyReport(BaseModel):

@@ -19,11 +19,12 @@ from .llm.base import ChatModel
 from .llm.client import ModelClient
 from .llm.registry import open_model
 from .llm.store import CallStore
+from .monitor import ResourceMonitor
 from .panel import panel_warnings, quota_cells
 from .pipeline import Pipeline, RunState
 from .pricing import cost, price_for
 from .progress import Progress
-from .report import PanelReport, RunStats, StudyReport
+from .report import AgentUsage, PanelReport, RunStats, StudyReport
 from .rundir import STORE_FILE, STUDY_FILE, prepare, write_outputs
 from .study import Study, describe_validation_error, parse_study
 from .trace import Tracer
@@ -74,8 +75,30 @@ def _panel_report(study: Study, state: RunState) -> PanelReport:
     )
 
 
+def _per_model(client: ModelClient, agents: dict[str, AgentUsage]) -> dict[str, AgentUsage]:
+    total = AgentUsage()
+    for usage in agents.values():
+        for field in (
+            "calls",
+            "cached",
+            "failed_calls",
+            "retries",
+            "prompt_tokens",
+            "completion_tokens",
+            "seconds",
+        ):
+            setattr(total, field, getattr(total, field) + getattr(usage, field))
+    total.cost_usd = cost(client.price, total.prompt_tokens, total.completion_tokens)
+    return {client.model.name: total}
+
+
 def build_report(
-    study: Study, state: RunState, client: ModelClient, wall_s: float, cpu_s: float
+    study: Study,
+    state: RunState,
+    client: ModelClient,
+    wall_s: float,
+    cpu_s: float,
+    monitor: ResourceMonitor | None = None,
 ) -> StudyReport:
     """The typed report of a finished run, with what it cost."""
     agents = dict(sorted(client.usage.items()))
@@ -85,8 +108,17 @@ def build_report(
     stats = RunStats(
         wall_s=round(wall_s, 3),
         cpu_s=round(cpu_s, 3),
-        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        peak_rss_mb=round(
+            max(
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                monitor.peak_rss_mb if monitor else 0.0,
+            ),
+            1,
+        ),
         max_in_flight=client.max_in_flight,
+        mean_in_flight=round(client.mean_in_flight, 3),
+        models=_per_model(client, agents),
+        samples=monitor.samples if monitor else 0,
         concurrency=client.concurrency,
         tasks=state.tasks,
         failed_tasks=len(state.failures),
@@ -154,14 +186,11 @@ async def run_study_async(
             len(study.ideas),
             client.model.name,
         )
-        state = await pipeline.run()
-        report = build_report(
-            study,
-            state,
-            client,
-            time.perf_counter() - wall_start,
-            sum(process.cpu_times()[:2]) - cpu_start,
-        )
+        monitor = ResourceMonitor(client, client.tracer, progress, pipeline.state.failures)
+        state = await pipeline.run(monitor)
+        wall_s = time.perf_counter() - wall_start
+        cpu_s = sum(process.cpu_times()[:2]) - cpu_start
+        report = build_report(study, state, client, wall_s, cpu_s, monitor)
         return RunResult(report=report, state=state, out=out)
     finally:
         if progress is not None:

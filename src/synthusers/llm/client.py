@@ -94,6 +94,9 @@ class ModelClient:
         self.usage: dict[str, AgentUsage] = {}
         self.in_flight = 0
         self.max_in_flight = 0
+        self._busy = 0.0
+        self._since = time.monotonic()
+        self._started = self._since
         self._slots = asyncio.Semaphore(self.concurrency)
         if self.concurrency < concurrency:
             log.info(
@@ -280,12 +283,25 @@ class ModelClient:
     @asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
         async with self._slots:
+            self._account()
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             try:
                 yield
             finally:
+                self._account()
                 self.in_flight -= 1
+
+    def _account(self) -> None:
+        now = time.monotonic()
+        self._busy += self.in_flight * (now - self._since)
+        self._since = now
+
+    @property
+    def mean_in_flight(self) -> float:
+        """Calls in flight on average since the client was made: the achieved concurrency."""
+        self._account()
+        return self._busy / max(1e-9, time.monotonic() - self._started)
 
     async def aclose(self) -> None:
         await self.model.aclose()
