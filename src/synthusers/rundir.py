@@ -13,7 +13,9 @@ from .errors import StudyError
 from .markdown import render
 from .pipeline import RunState
 from .question import Question
+from .redaction import redact
 from .report import StudyReport
+from .study import Study
 
 STUDY_FILE = "study.json"
 STORE_FILE = "calls.sqlite"
@@ -32,29 +34,35 @@ def prepare(out: Path) -> Path:
     return out
 
 
-def _write_jsonl(path: Path, records: Iterable[BaseModel]) -> None:
-    temporary = path.with_suffix(".tmp")
-    with temporary.open("w", encoding="utf-8") as file:
-        for record in records:
-            file.write(record.model_dump_json() + "\n")
+def _write(path: Path, text: str) -> None:
+    """Write a whole file, secrets redacted, replacing any earlier version atomically."""
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(redact(text), encoding="utf-8")
     temporary.replace(path)
+
+
+def _jsonl(records: Iterable[BaseModel]) -> str:
+    return "".join(record.model_dump_json() + "\n" for record in records)
 
 
 def write_outputs(out: Path, state: RunState, report: StudyReport | None) -> None:
     """Write every record, sorted so that equal runs give equal files."""
     members = [state.members[key] for key in sorted(state.members)]
-    _write_jsonl(out / "users.jsonl", [m for m in members if m.persona is not None])
-    _write_jsonl(out / "dropped_users.jsonl", [m for m in members if m.persona is None])
+    _write(out / "users.jsonl", _jsonl(m for m in members if m.persona is not None))
+    _write(out / "dropped_users.jsonl", _jsonl(m for m in members if m.persona is None))
     answers = sorted(state.answers, key=lambda a: (a.idea, a.question_id, a.user_id))
-    with (out / "answers.jsonl").open("w", encoding="utf-8") as file:
-        for answer in answers:
-            file.write(_ANSWER.dump_json(answer).decode() + "\n")
+    _write(out / "answers.jsonl", "".join(_ANSWER.dump_json(a).decode() + "\n" for a in answers))
     summaries = sorted(state.summaries, key=lambda s: (s.idea, s.question_id))
-    _write_jsonl(out / "summaries.jsonl", summaries)
-    (out / "questions.json").write_bytes(_QUESTIONS.dump_json(state.questions, indent=2))
+    _write(out / "summaries.jsonl", _jsonl(summaries))
+    _write(out / "questions.json", _QUESTIONS.dump_json(state.questions, indent=2).decode())
     if report is not None:
-        (out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
-        (out / "report.md").write_text(render(report), encoding="utf-8")
+        _write(out / "report.json", report.model_dump_json(indent=2))
+        _write(out / "report.md", render(report))
+
+
+def write_study(out: Path, study: Study) -> None:
+    """Keep the study as run, with its overrides, so that the run can be resumed."""
+    _write(out / STUDY_FILE, study.model_dump_json(indent=2))
 
 
 def read_jsonl(path: Path) -> list[dict[str, object]]:

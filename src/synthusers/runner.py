@@ -25,7 +25,7 @@ from .pipeline import Pipeline, RunState
 from .pricing import cost, price_for
 from .progress import Progress
 from .report import AgentUsage, PanelReport, RunStats, StudyReport
-from .rundir import STORE_FILE, STUDY_FILE, prepare, write_outputs
+from .rundir import STORE_FILE, STUDY_FILE, prepare, write_outputs, write_study
 from .study import Study, describe_validation_error, parse_study
 from .trace import Tracer
 
@@ -169,7 +169,7 @@ async def run_study_async(
     """
     if out is not None:
         prepare(out)
-        (out / STUDY_FILE).write_text(study.model_dump_json(indent=2), encoding="utf-8")
+        write_study(out, study)
     client = open_client(study, out, model, cache)
     pipeline = Pipeline(study, client, progress)
     process = psutil.Process()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,25 +29,10 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from opentelemetry.trace import Status, StatusCode
 from pydantic import BaseModel
 
+from .redaction import redact, secret_values
 from .tracefile import JsonlSpanExporter
 
-_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|AUTH)", re.IGNORECASE)
 _OTLP_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-
-
-def secret_values(environ: dict[str, str] | None = None) -> list[str]:
-    """Values of environment variables named like secrets, longest first, to redact."""
-    environ = dict(os.environ) if environ is None else environ
-    values = {value for name, value in environ.items() if _SECRET_NAME.search(name)}
-    return sorted((value for value in values if len(value) >= 6), key=len, reverse=True)
-
-
-def redact(text: str, secrets: list[str]) -> str:
-    """Replace every secret value in text with a fixed marker."""
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, "[REDACTED]")
-    return text
 
 
 def _json(value: Any) -> str:

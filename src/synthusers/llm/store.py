@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from ..errors import StudyError
+from ..redaction import redact
 from .base import ChatRequest, ChatResponse
 
 SCHEMA = """
@@ -91,7 +92,7 @@ class CallStore:
                     key,
                     agent,
                     model,
-                    response.text,
+                    redact(response.text),
                     response.model,
                     response.prompt_tokens,
                     response.completion_tokens,
