@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -24,11 +25,13 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
     return node
 
 
+@lru_cache(maxsize=512)
 def output_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The model's schema with references inlined and prose dropped, every key required.
 
     Small models follow a grammar built from this schema; references and optional keys
-    are where grammar converters differ, so neither is left in.
+    are where grammar converters differ, so neither is left in. Cached per type: building
+    a schema costs more than the rest of a call's bookkeeping. Treat the result as frozen.
     """
     schema = model.model_json_schema()
     inlined: dict[str, Any] = _inline(schema, schema.get("$defs", {}))
