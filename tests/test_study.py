@@ -105,3 +105,15 @@ def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
 def test_directory_instead_of_file(tmp_path: Path) -> None:
     with pytest.raises(StudyError, match="is a directory"):
         load_study(tmp_path)
+
+
+def test_quota_counts_must_fit_the_panel() -> None:
+    panel = {**study_data()["panel"], "size": 10, "quotas": {"gender": {"female": 12, "male": 3}}}
+    with pytest.raises(StudyError, match="asks for 15 users but the panel has 10"):
+        parse_study(study_data(panel=panel))
+    panel["quotas"] = {"gender": {"female": 7, "male": 3}}
+    study = parse_study(study_data(panel=panel))
+    from synthusers.panel import plan_slots
+
+    genders = [slot.gender for slot in plan_slots(study.panel, 1)]
+    assert genders.count("female") == 7 and genders.count("male") == 3

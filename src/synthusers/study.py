@@ -46,13 +46,22 @@ def _check_shares(shares: dict[str, float], what: str) -> dict[str, float]:
     if any(share < 0 for share in shares.values()):
         raise ValueError(f"{what} shares must not be negative")
     total = sum(shares.values())
+    if is_counts(shares):
+        return shares
     if abs(total - 1.0) > 0.01:
-        raise ValueError(f"{what} shares must add up to 1, not {total:g}")
+        raise ValueError(
+            f"{what} shares must add up to 1, not {total:g} (or give whole numbers of users)"
+        )
     return shares
 
 
+def is_counts(shares: dict[str, float]) -> bool:
+    """Whether a quota gives numbers of users (whole numbers not adding up to 1)."""
+    return all(float(value).is_integer() for value in shares.values()) and sum(shares.values()) != 1
+
+
 class Quotas(BaseModel):
-    """Shares of the panel per age band and per gender; each set adds up to 1."""
+    """The panel per age band and per gender: shares adding up to 1, or numbers of users."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -101,6 +110,19 @@ class PanelSpec(BaseModel):
 
     keep_rejected: bool = True
     """Keep a user whose last attempt is valid but was rejected by the reviewer."""
+
+    @model_validator(mode="after")
+    def _counts_fit_the_panel(self) -> PanelSpec:
+        for what, quota in (("age", self.quotas.age), ("gender", self.quotas.gender)):
+            if not is_counts(quota):
+                continue
+            total = int(sum(quota.values()))
+            if total != self.size:
+                raise ValueError(
+                    f"quotas.{what} asks for {total} users but the panel has {self.size}; "
+                    "make the numbers add up to panel.size, or give shares that add up to 1"
+                )
+        return self
 
 
 class Limits(BaseModel):

@@ -37,6 +37,10 @@ class OpenAIModel:
             raise ModelSetupError(
                 f"openai:{model} needs OPENAI_API_KEY, or OPENAI_BASE_URL for a local server"
             )
+        if base_url is not None and not base_url.startswith(("http://", "https://")):
+            raise ModelSetupError(
+                f"OPENAI_BASE_URL {base_url!r} is not a URL; use e.g. http://127.0.0.1:8000/v1"
+            )
         self.model = model
         self.base_url = base_url or "https://api.openai.com/v1"
         self._client = openai.AsyncOpenAI(
