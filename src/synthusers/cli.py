@@ -25,6 +25,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
         from rich.logging import RichHandler
 
         handler = RichHandler(show_path=False, show_time=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
     else:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))

@@ -8,9 +8,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 STAGES = ("users", "questions", "answers", "summaries", "reports")
 log = logging.getLogger("synthusers.progress")
@@ -148,7 +149,7 @@ class LiveProgress(_Base):
     def __init__(self, console: Console | None = None) -> None:
         super().__init__()
         self._live = Live(
-            self._table(),
+            self._view(),
             console=console or Console(stderr=True),
             refresh_per_second=4,
             transient=False,
@@ -156,8 +157,8 @@ class LiveProgress(_Base):
         self._live.start()
 
     def _table(self) -> Table:
-        table = Table(box=None, pad_edge=False, caption=self._caption(), caption_justify="left")
-        for column in ("stage", "done", "failed", "in flight", "ETA"):
+        table = Table(box=None, pad_edge=False)
+        for column in ("stage", "done", "failed", "running", "ETA"):
             table.add_column(column, justify="left" if column == "stage" else "right")
         now = time.monotonic()
         for stage, count in self.state.stages.items():
@@ -170,14 +171,15 @@ class LiveProgress(_Base):
             )
         return table
 
-    def _caption(self) -> str | None:
-        return describe_sample(self.sample) if self.sample else None
+    def _view(self) -> Group:
+        resources = Text(describe_sample(self.sample) if self.sample else "", style="dim")
+        return Group(self._table(), resources)
 
     def _changed(self, stage: str) -> None:
-        self._live.update(self._table())
+        self._live.update(self._view())
 
     def close(self) -> None:
-        self._live.update(self._table())
+        self._live.update(self._view())
         self._live.stop()
 
 

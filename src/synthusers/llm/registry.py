@@ -27,7 +27,13 @@ def open_model(spec: str, *, timeout_s: float = 120.0) -> ChatModel:
     if provider == "fake":
         from .fake import FakeModel
 
-        return FakeModel()
+        try:
+            latency = float(name) if name else 0.0
+        except ValueError:
+            raise StudyError(
+                f"model {spec!r}: give fake's latency in seconds, e.g. fake:0.2"
+            ) from None
+        return FakeModel(latency_s=latency)
     raise StudyError(
         f"unknown model {spec!r}; use local, local:/path/to/model.gguf, openai:NAME or fake"
     )
