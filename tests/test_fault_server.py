@@ -354,7 +354,8 @@ def test_model_client_recovers_from_faults_without_resending_successes(
     assert stats.resent_after_ok() == []
 
 
-def test_command_line_prints_its_url_and_stops_on_ctrl_c() -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_command_line_prints_its_url_and_stops_on_a_signal(stop_signal: signal.Signals) -> None:
     command = [
         sys.executable,
         "-m",
@@ -376,7 +377,7 @@ def test_command_line_prints_its_url_and_stops_on_ctrl_c() -> None:
             with pytest.raises(openai.InternalServerError):
                 ask(client, model="tiny")
 
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop_signal)
         _, errors = process.communicate(timeout=10)
 
     assert base_url == f"http://127.0.0.1:{port}/v1"

@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import random
+import signal
 import socket
 import sys
 import threading
@@ -31,7 +32,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any, Final, Literal, cast, get_args
 from urllib.parse import urlsplit
 
@@ -560,8 +561,12 @@ def _config_from(args: argparse.Namespace) -> FaultConfig:
     )
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Serve until Ctrl-C, printing the base URL first and the outcome counts last."""
+    """Serve until Ctrl-C or SIGTERM, printing the base URL first and the outcome counts last."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -570,6 +575,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
 
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
+
     with FaultServer(config, port=args.port) as server:
         print(server.base_url, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
