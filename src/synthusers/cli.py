@@ -16,6 +16,7 @@ from .progress import progress_for
 from .runner import load_run_study, run_study, with_overrides
 from .schemas import SCHEMAS, json_schema
 from .study import Study, load_study
+from .tracereader import trace
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -171,6 +172,9 @@ def schema(name: str | None, out: Path | None) -> None:
         click.echo("\n".join(sorted(SCHEMAS)))
     else:
         click.echo(json.dumps(json_schema(name), indent=2))
+
+
+cli.add_command(trace)
 
 
 def main(argv: list[str] | None = None) -> None:
