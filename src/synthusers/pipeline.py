@@ -63,10 +63,6 @@ def _first_leaf(group: BaseExceptionGroup[Exception]) -> Exception:
     return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
-class _Failed(Exception):
-    """A task failed and was recorded; whoever awaited it carries on without its result."""
-
-
 class Pipeline:
     """Runs one study against one ModelClient, recording every failure in the state."""
 
@@ -111,8 +107,11 @@ class Pipeline:
         key: str,
         call: Callable[[], Awaitable[T]],
         request: Any = None,
-    ) -> T:
-        """Run one agent call as a traced, counted task; record and re-raise its failure."""
+    ) -> T | None:
+        """Run one agent call as a traced, counted task; a failure is recorded, not raised.
+
+        Returns None for a failed task, so that whoever waits on it carries on without it.
+        """
         self.state.tasks += 1
         self.progress.started(stage)
         with self.tracer.span(agent, "agent", agent=agent, key=key, input=request) as span:
@@ -129,7 +128,7 @@ class Pipeline:
                 )
                 self.progress.finished(stage, ok=False)
                 log.warning("%s %s failed: %s", agent, key, message)
-                raise _Failed(message) from error
+                return None
             span.output = result
         self.progress.finished(stage, ok=True)
         return result
@@ -270,16 +269,13 @@ class Pipeline:
             return fixed
         self.progress.add_total("questions", 1)
         request = QuestionRequest(idea=idea, count=self.study.questions_per_idea)
-        try:
-            return await self._task(
-                "questions",
-                "question_writer",
-                idea.name,
-                lambda: write_questions(self.client, request),
-                request,
-            )
-        except _Failed:
-            return None
+        return await self._task(
+            "questions",
+            "question_writer",
+            idea.name,
+            lambda: write_questions(self.client, request),
+            request,
+        )
 
     async def _question(self, idea: Idea, question: Question) -> QuestionSummary | None:
         name = f"question {question.id}"
@@ -291,17 +287,15 @@ class Pipeline:
                 ]
             answers = [answer for task in tasks if (answer := task.result()) is not None]
             request = SummaryRequest(idea=idea.name, question=question, answers=answers)
-            try:
-                summary = await self._task(
-                    "summaries",
-                    "summarizer",
-                    f"{idea.name}/{question.id}",
-                    lambda: summarize(self.client, request),
-                    request,
-                )
-            except _Failed:
-                return None
-        self.state.summaries.append(summary)
+            summary = await self._task(
+                "summaries",
+                "summarizer",
+                f"{idea.name}/{question.id}",
+                lambda: summarize(self.client, request),
+                request,
+            )
+        if summary is not None:
+            self.state.summaries.append(summary)
         return summary
 
     async def _answer(self, user_id: str, idea: Idea, question: Question) -> Answer | None:
@@ -310,17 +304,15 @@ class Pipeline:
             self.progress.add_total("answers", -1)
             return None
         request = AnswerRequest(persona=member.persona, idea=idea, question=question)
-        try:
-            answer = await self._task(
-                "answers",
-                "respondent",
-                f"{idea.name}/{question.id}/{user_id}",
-                lambda: answer_question(self.client, request),
-                request,
-            )
-        except _Failed:
-            return None
-        self.state.answers.append(answer)
+        answer = await self._task(
+            "answers",
+            "respondent",
+            f"{idea.name}/{question.id}/{user_id}",
+            lambda: answer_question(self.client, request),
+            request,
+        )
+        if answer is not None:
+            self.state.answers.append(answer)
         return answer
 
     async def _aggregate(self, idea: Idea, summaries: list[QuestionSummary]) -> None:
@@ -334,17 +326,15 @@ class Pipeline:
             summaries=sorted(summaries, key=lambda summary: summary.question_id),
             segments=segment_differences(answers, personas, bands),
         )
-        try:
-            report = await self._task(
-                "reports",
-                "aggregator",
-                idea.name,
-                lambda: aggregate_idea(self.client, request),
-                request,
-            )
-        except _Failed:
-            return
-        self.state.reports[idea.name] = report
+        report = await self._task(
+            "reports",
+            "aggregator",
+            idea.name,
+            lambda: aggregate_idea(self.client, request),
+            request,
+        )
+        if report is not None:
+            self.state.reports[idea.name] = report
 
     async def _compare(self) -> None:
         reports = [
@@ -356,13 +346,10 @@ class Pipeline:
             return
         self.progress.add_total("reports", 1)
         request = CompareRequest(reports=reports)
-        try:
-            self.state.comparison = await self._task(
-                "reports",
-                "aggregator",
-                "comparison",
-                lambda: compare_ideas(self.client, request),
-                request,
-            )
-        except _Failed:
-            return
+        self.state.comparison = await self._task(
+            "reports",
+            "aggregator",
+            "comparison",
+            lambda: compare_ideas(self.client, request),
+            request,
+        )
