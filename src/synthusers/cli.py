@@ -5,18 +5,35 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 import click
 
 from .errors import SynthusersError
 from .estimate import estimate, render_estimate
 from .progress import progress_for
+from .redaction import RedactingFilter, redact
 from .runner import load_run_study, run_study, with_overrides
 from .schemas import SCHEMAS, json_schema
 from .study import Study, load_study
 from .tracereader import trace
+
+
+def echo(text: str, err: bool = False) -> None:
+    """Print for a person, with any secret redacted."""
+    click.echo(redact(text), err=err)
+
+
+def _stop_on_sigterm() -> None:
+    """Treat SIGTERM like Ctrl-C, so a stopped run still writes what it has."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -30,6 +47,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     else:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    handler.addFilter(RedactingFilter())
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     logging.getLogger("synthusers").setLevel(level)
 
@@ -101,7 +119,7 @@ def run(
     )
     if dry_run:
         planned = estimate(study)
-        click.echo(planned.model_dump_json(indent=2) if as_json else render_estimate(planned))
+        echo(planned.model_dump_json(indent=2) if as_json else render_estimate(planned))
         return
     _run_and_report(study, out or Path("runs") / study_file.stem, cache, as_json, no_progress)
 
@@ -122,16 +140,16 @@ def _run_and_report(
     result = run_study(study, out, progress=progress_for(not no_progress), cache=cache)
     report = result.report
     if as_json:
-        click.echo(report.model_dump_json(indent=2))
+        echo(report.model_dump_json(indent=2))
     else:
-        click.echo(f"Report: {out / 'report.md'}")
+        echo(f"Report: {out / 'report.md'}")
         if report.comparison:
-            click.echo("Ranking: " + " > ".join(report.comparison.ranking))
+            echo("Ranking: " + " > ".join(report.comparison.ranking))
         for idea in report.ideas:
             score = f"{idea.score:.0f}/100" if idea.score is not None else "unscored"
-            click.echo(f"  {idea.idea}: {score}. {idea.verdict}")
+            echo(f"  {idea.idea}: {score}. {idea.verdict}")
     stats = report.stats
-    click.echo(
+    echo(
         f"{stats.tasks} tasks, {stats.failed_tasks} failed, {stats.wall_s:.0f} s, "
         f"peak {stats.peak_rss_mb:.0f} MiB",
         err=True,
@@ -149,7 +167,7 @@ def check(study_file: Path) -> None:
     """Check STUDY_FILE without running it."""
     study = load_study(study_file)
     fixed = sum(study.questions_for(idea) is not None for idea in study.ideas)
-    click.echo(
+    echo(
         f"{study_file}: ok: {study.panel.size} users, {len(study.ideas)} ideas "
         f"({fixed} with fixed questions), model {study.model}"
     )
@@ -167,11 +185,11 @@ def schema(name: str | None, out: Path | None) -> None:
         out.mkdir(parents=True, exist_ok=True)
         for each in SCHEMAS:
             (out / f"{each}.schema.json").write_text(json.dumps(json_schema(each), indent=2))
-        click.echo(f"wrote {len(SCHEMAS)} schemas to {out}")
+        echo(f"wrote {len(SCHEMAS)} schemas to {out}")
     elif name is None:
-        click.echo("\n".join(sorted(SCHEMAS)))
+        echo("\n".join(sorted(SCHEMAS)))
     else:
-        click.echo(json.dumps(json_schema(name), indent=2))
+        echo(json.dumps(json_schema(name), indent=2))
 
 
 cli.add_command(trace)
@@ -179,19 +197,20 @@ cli.add_command(trace)
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one line on stderr and a non-zero exit code."""
+    _stop_on_sigterm()
     try:
         cli.main(args=argv, prog_name="synthusers", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("interrupted; what was done is in the run directory", err=True)
+        echo("interrupted; what was done is in the run directory", err=True)
         sys.exit(130)
     except click.ClickException as error:
-        click.echo(f"error: {error.format_message()}", err=True)
+        echo(f"error: {error.format_message()}", err=True)
         sys.exit(error.exit_code)
     except SynthusersError as error:
         if os.environ.get("SYNTHUSERS_DEBUG"):
             raise
-        click.echo(f"error: {error}", err=True)
+        echo(f"error: {error}", err=True)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
-        click.echo("interrupted; what was done is in the run directory", err=True)
+        echo("interrupted; what was done is in the run directory", err=True)
         sys.exit(130)

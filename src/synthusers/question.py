@@ -6,9 +6,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+STUDY_CONFIG = ConfigDict(
+    extra="forbid", strict=True, allow_inf_nan=False, str_strip_whitespace=True
+)
+"""What a study file's models accept: known keys, exact types, finite numbers, and text
+without stray whitespace (so that "Idea " and "Idea" are the same name)."""
+
 
 class _QuestionBase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STUDY_CONFIG
 
     id: str = ""
     """Stable id within an idea ("q1", "q2", ...); assigned by code when left empty."""
@@ -65,8 +71,19 @@ QUESTION_KINDS: tuple[QuestionKind, ...] = ("open", "likert", "single_choice", "
 
 
 def with_ids(questions: list[Question]) -> list[Question]:
-    """Give each question without an id the id of its position ("q1", "q2", ...)."""
-    return [
-        question if question.id else question.model_copy(update={"id": f"q{index}"})
-        for index, question in enumerate(questions, start=1)
-    ]
+    """Give each question without an id the id of its position ("q1", "q2", ...).
+
+    An id the study gives is never reused for another question: a position whose id is
+    taken gets the next free one.
+    """
+    taken = {question.id for question in questions if question.id}
+    result: list[Question] = []
+    for index, question in enumerate(questions, start=1):
+        if not question.id:
+            number = index
+            while f"q{number}" in taken:
+                number += 1
+            taken.add(f"q{number}")
+            question = question.model_copy(update={"id": f"q{number}"})
+        result.append(question)
+    return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
 
@@ -17,8 +19,24 @@ def secret_values(environ: dict[str, str] | None = None) -> list[str]:
 
 
 def redact(text: str, secrets: list[str] | None = None) -> str:
-    """Replace every secret value in text with a fixed marker."""
+    """Replace every secret value in text, as it is or as JSON escapes it, with a marker."""
     for secret in secret_values() if secrets is None else secrets:
-        if secret in text:
-            text = text.replace(secret, MARKER)
+        for form in (secret, json.dumps(secret, ensure_ascii=False)[1:-1]):
+            if form in text:
+                text = text.replace(form, MARKER)
     return text
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts secrets from every log record, whatever put them there (a server's error)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets = secret_values()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message, self.secrets)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from .errors import StudyError
-from .question import Question, with_ids
+from .modelspec import parse_model_spec
+from .question import STUDY_CONFIG, Question, with_ids
 
 _BAND = re.compile(r"^\s*(\d{1,3})\s*-\s*(\d{1,3})\s*$")
 MIN_AGE = 18
@@ -43,6 +44,11 @@ def parse_band(label: str) -> AgeBand:
 def _check_shares(shares: dict[str, float], what: str) -> dict[str, float]:
     if not shares:
         raise ValueError(f"{what} quota needs at least one entry")
+    names = [name.strip().casefold() for name in shares]
+    if "" in names:
+        raise ValueError(f"{what} quota has an empty name")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what} quota names must differ by more than case or spaces")
     if any(share < 0 for share in shares.values()):
         raise ValueError(f"{what} shares must not be negative")
     total = sum(shares.values())
@@ -63,7 +69,7 @@ def is_counts(shares: dict[str, float]) -> bool:
 class Quotas(BaseModel):
     """The panel per age band and per gender: shares adding up to 1, or numbers of users."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STUDY_CONFIG
 
     age: dict[str, float] = Field(
         default_factory=lambda: {"18-34": 0.3, "35-54": 0.35, "55-80": 0.35}
@@ -91,7 +97,7 @@ class Quotas(BaseModel):
 class PanelSpec(BaseModel):
     """Who the synthetic users are and how strictly each one is checked."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STUDY_CONFIG
 
     size: int = Field(ge=1, le=10_000)
     """How many synthetic users to generate."""
@@ -128,7 +134,7 @@ class PanelSpec(BaseModel):
 class Limits(BaseModel):
     """Rates and budgets that protect an API quota and a wallet."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STUDY_CONFIG
 
     rpm: float | None = Field(default=None, gt=0)
     """Most requests per minute, shared by every task of the run."""
@@ -149,7 +155,7 @@ class Limits(BaseModel):
 class Price(BaseModel):
     """What a model costs, in USD per million tokens."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STUDY_CONFIG
 
     input: float = Field(ge=0)
     output: float = Field(ge=0)
@@ -158,7 +164,7 @@ class Price(BaseModel):
 class Idea(BaseModel):
     """A product concept, feature or message to test."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STUDY_CONFIG
 
     name: str = Field(min_length=1, max_length=120)
     description: str = Field(min_length=3, max_length=4000)
@@ -169,7 +175,7 @@ class Idea(BaseModel):
 class Study(BaseModel):
     """A whole study as written in its YAML file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STUDY_CONFIG
 
     name: str = Field(default="Untitled study", min_length=1, max_length=200)
     panel: PanelSpec
@@ -197,6 +203,23 @@ class Study(BaseModel):
 
     prices: dict[str, Price] = Field(default_factory=dict)
     """Prices per model spec ("openai:gpt-4o-mini"), added to or replacing the built-in table."""
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, spec: str) -> str:
+        parse_model_spec(spec)
+        return spec
+
+    @model_validator(mode="after")
+    def _distinct_question_ids(self) -> Study:
+        for idea in self.ideas:
+            ids = [question.id for question in self.questions_for(idea) or []]
+            repeated = sorted({qid for qid in ids if ids.count(qid) > 1})
+            if repeated:
+                raise ValueError(
+                    f"idea {idea.name!r} has questions with the same id: {', '.join(repeated)}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _distinct_ideas(self) -> Study:
@@ -236,21 +259,53 @@ def parse_study(data: Any, source: str = "study") -> Study:
         raise StudyError(f"{source}: {describe_validation_error(error)}") from None
 
 
+MAX_STUDY_BYTES = 1_000_000
+"""A study file is a page or two of YAML; anything this large is a mistake."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key given twice instead of keeping the last one."""
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def _read(path: Path) -> str:
+    if not path.exists():
+        raise StudyError(f"{path}: file not found; give the path of a study YAML file")
+    if path.is_dir():
+        raise StudyError(f"{path}: is a directory; give the path of a study YAML file")
+    if not path.is_file():
+        raise StudyError(f"{path}: not a regular file; give the path of a study YAML file")
+    if path.stat().st_size > MAX_STUDY_BYTES:
+        raise StudyError(f"{path}: larger than {MAX_STUDY_BYTES:,} bytes; is it a study file?")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise StudyError(f"{path}: cannot read it ({error})") from None
+
+
 def load_study(path: str | Path) -> Study:
     """Read and validate a study file, with one clear line for any problem."""
     path = Path(path)
+    text = _read(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise StudyError(f"{path}: file not found; give the path of a study YAML file") from None
-    except IsADirectoryError:
-        raise StudyError(f"{path}: is a directory; give the path of a study YAML file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise StudyError(f"{path}: cannot read it ({error})") from None
-    try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise StudyError(f"{path}: not valid YAML{where}; check indentation and quoting") from None
+        problem = getattr(error, "problem", None) or "check indentation and quoting"
+        raise StudyError(f"{path}: not valid YAML{where}: {problem}") from None
     return parse_study(data, str(path))

@@ -74,7 +74,7 @@ class Span:
         attributes: dict[str, Any] = {"synthusers.kind": self.kind}
         for name in ("agent", "key"):
             if self.fields.get(name) is not None:
-                attributes[f"synthusers.{name}"] = str(self.fields[name])
+                attributes[f"synthusers.{name}"] = redact(str(self.fields[name]), secrets)
         if self.fields.get("input") is not None:
             attributes["synthusers.input"] = redact(_json(self.fields["input"]), secrets)
         if self.output is not None:
@@ -119,7 +119,7 @@ class Tracer:
     def span(self, name: str, kind: str, **fields: Any) -> Iterator[Span]:
         """Open a child of the current span; it is recorded as failed if the block raises."""
         with self._tracer.start_as_current_span(
-            name, record_exception=False, set_status_on_exception=False
+            redact(name, self._secrets), record_exception=False, set_status_on_exception=False
         ) as otel_span:
             span = Span(otel_span, kind, fields)
             try:
