@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -72,3 +73,14 @@ class SelectiveModel(FakeModel):
 
 def text_of(request: ChatRequest) -> str:
     return "\n".join(message["content"] for message in request.messages)
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The CLI, run in-process, installs log handlers on stderr; take them away again."""
+    root = logging.getLogger()
+    before = list(root.handlers)
+    yield
+    for handler in list(root.handlers):
+        if handler not in before:
+            root.removeHandler(handler)

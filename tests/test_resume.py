@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from synthusers.errors import BudgetExhausted
+from synthusers.errors import BudgetExhausted, StudyError
 from synthusers.llm.base import ChatRequest, ChatResponse
 from synthusers.llm.fake import FakeModel
 from synthusers.llm.limits import RateLimiter
@@ -124,3 +124,26 @@ def test_rate_limiter_spaces_requests_by_rpm_and_tpm() -> None:
     now[0] = 0.0
     asyncio.run(main(RateLimiter(tpm=6000, clock=lambda: now[0], sleep=sleep), 100))
     assert starts == pytest.approx([0.0, 1.0, 2.0, 3.0, 4.0])
+
+
+def test_budget_counts_the_whole_run_across_sessions(tmp_path: Path) -> None:
+    study = parse_study(study_data(limits={"max_tokens": 3000}))
+    with pytest.raises(BudgetExhausted):
+        run_study(study, tmp_path, model=FakeModel())
+    again = CountingModel()
+    with pytest.raises(BudgetExhausted):
+        run_study(load_run_study(tmp_path), tmp_path, model=again)
+    assert again.keys == []
+
+
+def test_a_run_directory_of_another_study_is_refused(study: Study, tmp_path: Path) -> None:
+    run_study(study, tmp_path, model=FakeModel())
+    other = study.model_copy(update={"seed": study.seed + 1})
+    with pytest.raises(StudyError, match="holds a run of another study"):
+        run_study(other, tmp_path, model=FakeModel())
+    faster = study.model_copy(update={"concurrency": 9})
+    run_study(faster, tmp_path, model=FakeModel())
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.md").write_text("mine")
+    with pytest.raises(StudyError, match="not empty and holds no run"):
+        run_study(study, tmp_path / "mine", model=FakeModel())

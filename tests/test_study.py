@@ -117,3 +117,74 @@ def test_quota_counts_must_fit_the_panel() -> None:
 
     genders = [slot.gender for slot in plan_slots(study.panel, 1)]
     assert genders.count("female") == 7 and genders.count("male") == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("panel: {size: 2, audience: people, size: 50}\n", "key 'size' appears twice"),
+        (
+            "panel: {size: true, audience: people}\nideas: [{name: A, description: abc}]\n",
+            "panel.size: Input should be a valid integer",
+        ),
+        (
+            "panel: {size: '2', audience: people}\nideas: [{name: A, description: abc}]\n",
+            "panel.size: Input should be a valid integer",
+        ),
+        (
+            "panel: {size: 3, audience: people, quotas: {age: {'18-34': .nan, '35-54': 1}}}\n"
+            "ideas: [{name: A, description: abc}]\n",
+            "Input should be a finite number",
+        ),
+        (
+            "panel: {size: 3, audience: people, quotas: {gender: {female: .5, FEMALE: .5}}}\n"
+            "ideas: [{name: A, description: abc}]\n",
+            "differ by more than case",
+        ),
+        (
+            "panel: {size: 3, audience: people}\nideas: [{name: A, description: abc}, "
+            "{name: 'A ', description: abc}]\n",
+            "idea names must be distinct",
+        ),
+        (
+            "panel: {size: 3, audience: people}\nideas: [{name: A, description: abc}]\n"
+            "model: garbage\n",
+            "unknown model 'garbage'",
+        ),
+        (
+            "panel: {size: 3, audience: people}\nideas: [{name: A, description: abc}]\n"
+            "model: 'fake:inf'\n",
+            "give fake's latency in seconds",
+        ),
+        (
+            "panel: {size: 3, audience: people}\nideas: [{name: A, description: abc}]\n"
+            "questions: [{kind: open, text: 'Why?', id: q2}, {kind: open, text: 'How?', id: q2}]\n",
+            "questions with the same id: q2",
+        ),
+    ],
+)
+def test_strict_study_files(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "study.yaml"
+    path.write_text(text)
+    with pytest.raises(StudyError, match=expected):
+        load_study(path)
+
+
+def test_assigned_question_ids_never_reuse_given_ones() -> None:
+    questions = [
+        {"kind": "open", "text": "Why?", "id": "q2"},
+        {"kind": "open", "text": "How?"},
+        {"kind": "open", "text": "When?"},
+    ]
+    study = parse_study(study_data(questions=questions))
+    ids = [question.id for question in study.questions_for(study.ideas[0]) or []]
+    assert ids == ["q2", "q3", "q4"]
+
+
+def test_special_files_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(StudyError, match="not a regular file"):
+        load_study("/dev/zero")
+    big = tmp_path / "big.yaml"
+    big.write_text("#" * 1_000_001)
+    with pytest.raises(StudyError, match="larger than"):
+        load_study(big)

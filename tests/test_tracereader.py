@@ -288,7 +288,7 @@ def test_unknown_user_or_question_is_a_one_line_error(
 ) -> None:
     result = invoke(fake_run, *args)
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output and result.exception is not None
 
@@ -306,7 +306,7 @@ def test_missing_or_empty_traces_are_one_line_errors(tmp_path: Path) -> None:
     }
     for path, message in cases.items():
         result = invoke(path)
-        assert result.exit_code == 1, path
+        assert result.exit_code == 2, path
         assert message in result.stderr and len(result.stderr.splitlines()) == 1
 
 

@@ -12,7 +12,7 @@ from types import FrameType
 
 import click
 
-from .errors import SynthusersError
+from .errors import StudyError, SynthusersError
 from .estimate import estimate, render_estimate
 from .progress import progress_for
 from .redaction import RedactingFilter, redact
@@ -72,6 +72,7 @@ def cli(verbose: int, quiet: bool) -> None:
 @click.option("--tpm", type=float, help="Most tokens per minute.")
 @click.option("--max-tokens", type=int, help="Stop cleanly after this many tokens.")
 @click.option("--max-cost", type=float, help="Stop cleanly at this estimated cost (USD).")
+@click.option("--timeout", type=float, help="Seconds one request may take before a retry.")
 @click.option(
     "--cache",
     type=click.Path(path_type=Path),
@@ -91,6 +92,7 @@ def run(
     tpm: float | None,
     max_tokens: int | None,
     max_cost: float | None,
+    timeout: float | None,
     cache: Path | None,
     dry_run: bool,
     as_json: bool,
@@ -116,6 +118,7 @@ def run(
         tpm=tpm,
         max_tokens=max_tokens,
         max_cost=max_cost,
+        timeout_s=timeout,
     )
     if dry_run:
         planned = estimate(study)
@@ -126,12 +129,35 @@ def run(
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("-c", "--concurrency", type=int, help="Most model calls in flight at once.")
+@click.option("--max-tokens", type=int, help="A new token budget for the whole run.")
+@click.option("--max-cost", type=float, help="A new cost budget (USD) for the whole run.")
+@click.option("--timeout", type=float, help="Seconds one request may take before a retry.")
 @click.option("--cache", type=click.Path(path_type=Path), help="The call store the run used.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json on stdout.")
 @click.option("--no-progress", is_flag=True, help="No live progress display.")
-def resume(run_dir: Path, cache: Path | None, as_json: bool, no_progress: bool) -> None:
-    """Finish the run in RUN_DIR: what was done is read back, the rest is run."""
-    _run_and_report(load_run_study(run_dir), run_dir, cache, as_json, no_progress)
+def resume(
+    run_dir: Path,
+    concurrency: int | None,
+    max_tokens: int | None,
+    max_cost: float | None,
+    timeout: float | None,
+    cache: Path | None,
+    as_json: bool,
+    no_progress: bool,
+) -> None:
+    """Finish the run in RUN_DIR: what was done is read back, the rest is run.
+
+    Budgets count the whole run, earlier sessions included; raise them here to go on.
+    """
+    study = with_overrides(
+        load_run_study(run_dir),
+        concurrency=concurrency,
+        max_tokens=max_tokens,
+        max_cost=max_cost,
+        timeout_s=timeout,
+    )
+    _run_and_report(study, run_dir, cache, as_json, no_progress)
 
 
 def _run_and_report(
@@ -182,9 +208,12 @@ def schema(name: str | None, out: Path | None) -> None:
     Without arguments, lists the names.
     """
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        for each in SCHEMAS:
-            (out / f"{each}.schema.json").write_text(json.dumps(json_schema(each), indent=2))
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for each in SCHEMAS:
+                (out / f"{each}.schema.json").write_text(json.dumps(json_schema(each), indent=2))
+        except OSError as error:
+            raise StudyError(f"{out}: cannot write the schemas there ({error.strerror})") from None
         echo(f"wrote {len(SCHEMAS)} schemas to {out}")
     elif name is None:
         echo("\n".join(sorted(SCHEMAS)))

@@ -88,7 +88,10 @@ def near_duplicates(personas: list[Persona], threshold: float = 0.7) -> list[tup
 def panel_warnings(spec: PanelSpec, members: list[PanelMember]) -> list[str]:
     """What a researcher should know about the finished panel: quota gaps, clones, sameness."""
     warnings = []
-    kept = [member for member in members if member.persona is not None]
+    kept = sorted(
+        (member for member in members if member.persona is not None),
+        key=lambda member: member.slot.user_id,
+    )
     cells = {
         "age": (spec.quotas.age, Counter(member.slot.age_band for member in kept)),
         "gender": (spec.quotas.gender, Counter(member.slot.gender for member in kept)),

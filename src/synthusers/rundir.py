@@ -23,10 +23,41 @@ _QUESTIONS = TypeAdapter(dict[str, list[Question]])
 _ANSWER = TypeAdapter(Answer)
 
 
-def prepare(out: Path) -> Path:
-    """Create the run directory, or say why it cannot be used."""
+RESULT_FIELDS = ("name", "panel", "ideas", "questions", "questions_per_idea", "model", "seed")
+"""What decides a run's outputs; limits, concurrency and prices only decide how it runs."""
+
+
+def _same_study(saved: dict[str, object], study: Study) -> bool:
+    current = json.loads(study.model_dump_json())
+    return all(saved.get(field) == current.get(field) for field in RESULT_FIELDS)
+
+
+def _check_reuse(out: Path, study: Study) -> None:
+    """Refuse a directory that holds another study's run, or files that are not a run."""
+    saved_path = out / STUDY_FILE
+    if saved_path.is_file():
+        try:
+            saved = json.loads(saved_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            saved = {}
+        if not isinstance(saved, dict) or not _same_study(saved, study):
+            raise StudyError(
+                f"{out}: holds a run of another study (or other settings); choose another "
+                "--out, or finish that run with `synthusers resume`"
+            )
+    elif any(out.iterdir()):
+        raise StudyError(f"{out}: is not empty and holds no run; choose a new or empty --out")
+
+
+def prepare(out: Path, study: Study) -> Path:
+    """Create the run directory, or say why it cannot be used.
+
+    A directory that holds a run of the same study is used again: the run resumes.
+    """
     if out.exists() and not out.is_dir():
         raise StudyError(f"{out}: exists and is not a directory; choose another --out")
+    if out.is_dir():
+        _check_reuse(out, study)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:

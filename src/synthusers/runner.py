@@ -51,7 +51,7 @@ def with_overrides(study: Study, **overrides: Any) -> Study:
             continue
         if name == "panel_size":
             data["panel"]["size"] = value
-        elif name in ("rpm", "tpm", "max_tokens", "max_cost"):
+        elif name in ("rpm", "tpm", "max_tokens", "max_cost", "timeout_s"):
             data["limits"][name] = value
         else:
             data[name] = value
@@ -140,15 +140,24 @@ def build_report(
 def open_client(
     study: Study, out: Path | None, model: ChatModel | None, cache: Path | None
 ) -> ModelClient:
-    """The run's one model client: backend, bound, limits, price, store and trace."""
+    """The run's one model client: backend, bound, limits, price, store and trace.
+
+    Everything that can be refused (the model spec, the key, the cache path, the run
+    directory) is checked before anything is written, so a refused run leaves no trace.
+    """
     backend = model or open_model(study.model, timeout_s=study.limits.timeout_s)
-    store_path = cache or (out / STORE_FILE if out else None)
+    store = CallStore(cache) if cache else None
+    if out is not None:
+        prepare(out, study)
+        write_study(out, study)
+        if store is None:
+            store = CallStore(out / STORE_FILE)
     return ModelClient(
         backend,
         concurrency=study.concurrency,
         tracer=Tracer(out / "trace.jsonl" if out else None),
         seed=study.seed,
-        store=CallStore(store_path) if store_path else None,
+        store=store,
         limits=study.limits,
         price=price_for(backend.name, study.prices),
     )
@@ -167,9 +176,6 @@ async def run_study_async(
     A run directory that holds an earlier, unfinished run of the study is resumed: calls
     already made are read back from its store rather than sent again.
     """
-    if out is not None:
-        prepare(out)
-        write_study(out, study)
     client = open_client(study, out, model, cache)
     pipeline = Pipeline(study, client, progress)
     process = psutil.Process()

@@ -25,7 +25,9 @@ _PROSE_KEYS = frozenset({"rationale", "bio", "description", "reasons", "problems
 
 
 class TraceError(click.ClickException):
-    """A trace that cannot be read or does not hold what was asked for: one line, exit 1."""
+    """A trace that cannot be read or does not hold what was asked for: one line, exit 2."""
+
+    exit_code = 2
 
 
 class TraceSource:
@@ -86,11 +88,16 @@ def parse_span(line: str) -> dict[str, Any] | None:
         and isinstance(record.get("kind"), str)
         and isinstance(record.get("name"), str)
         and isinstance(record.get("parent_id"), str | None)
-        and isinstance(record.get("start"), _NUMBER)
-        and isinstance(record.get("duration_s"), _NUMBER)
+        and _plausible_time(record.get("start"))
+        and _plausible_time(record.get("duration_s"))
         and isinstance(record.get("status"), str)
     )
     return record if well_formed else None
+
+
+def _plausible_time(value: Any) -> bool:
+    """A finite number of seconds that a date can be made of (not NaN, not year 5000)."""
+    return isinstance(value, _NUMBER) and math.isfinite(value) and 0 <= value < 1e11
 
 
 def tokens(record: dict[str, Any], field: str) -> int:

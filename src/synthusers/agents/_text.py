@@ -8,7 +8,7 @@ from pydantic import Field
 
 from ..persona import Persona
 
-ShortText = Annotated[str, Field(min_length=2, max_length=120)]
+ShortText = Annotated[str, Field(min_length=2, max_length=80)]
 """One list item the model writes: a goal, a theme, a strength."""
 
 DATA_NOT_INSTRUCTIONS = (

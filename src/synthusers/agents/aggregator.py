@@ -29,7 +29,7 @@ class AggregateRequest(BaseModel):
 
 
 class IdeaDraft(BaseModel):
-    verdict: str = Field(min_length=10, max_length=300)
+    verdict: str = Field(min_length=10, max_length=160)
     strengths: list[ShortText] = Field(min_length=1, max_length=3)
     concerns: list[ShortText] = Field(min_length=1, max_length=3)
 
@@ -39,7 +39,7 @@ class CompareRequest(BaseModel):
 
 
 class ComparisonDraft(BaseModel):
-    summary: str = Field(min_length=10, max_length=600)
+    summary: str = Field(min_length=10, max_length=300)
 
 
 def idea_score(summaries: list[QuestionSummary]) -> float | None:
@@ -100,6 +100,31 @@ def _summary_lines(summary: QuestionSummary) -> str:
     return f"- {summary.question} ({', '.join(figures) or 'open'}). Themes: {themes}"
 
 
+# Worked examples on an unrelated product: without them the small model fills the verdict
+# and lists with numbers and user ids.
+EXAMPLE_FINDINGS = (
+    f"{fenced('idea', 'Bike fix at home: a mechanic repairs your bike at your door, £20.')}\n"
+    "Findings:\n"
+    "- How appealing is this offer to you? (mean 2.40). Themes: Price feels too high; "
+    "Saves a trip\n"
+    "- What would stop you from using it? (open). Themes: Can fix it myself; Rarely cycles"
+)
+EXAMPLE_DRAFT = (
+    '{"verdict": "Useful for busy riders, but most find £20 too much.", '
+    '"strengths": ["Saves a trip to the shop"], '
+    '"concerns": ["Price feels high", "Many can do small repairs themselves"]}'
+)
+EXAMPLE_RANKING = "Ideas, best score first:\n" + fenced(
+    "idea",
+    "1. Bike fix at home (score 55.0): Handy, but the price puts people off.\n"
+    "2. Bike hire by the hour (score 35.0): Few riders need it.",
+)
+EXAMPLE_COMPARISON = (
+    '{"summary": "Pursue Bike fix at home: it scored higher and saves people time. '
+    'Test a lower price first. Drop Bike hire by the hour, which few would use."}'
+)
+
+
 async def aggregate_idea(client: ModelClient, request: AggregateRequest) -> IdeaReport:
     """Write an idea's report from its question summaries."""
     system = (
@@ -112,11 +137,16 @@ async def aggregate_idea(client: ModelClient, request: AggregateRequest) -> Idea
     content = f"{fenced('idea', f'{idea.name}: {idea.description}')}\nFindings:\n{lines}"
     draft = await client.generate(
         "aggregator",
-        [{"role": "system", "content": system}, {"role": "user", "content": content}],
+        [
+            {"role": "system", "content": system},
+            {"role": "user", "content": EXAMPLE_FINDINGS},
+            {"role": "assistant", "content": EXAMPLE_DRAFT},
+            {"role": "user", "content": content},
+        ],
         IdeaDraft,
         key=idea.name,
-        max_tokens=300,
-        temperature=0.3,
+        max_tokens=150,
+        temperature=0.2,
     )
     return IdeaReport(
         idea=idea.name,
@@ -154,11 +184,13 @@ async def compare_ideas(client: ModelClient, request: CompareRequest) -> Compari
         "aggregator",
         [
             {"role": "system", "content": system},
+            {"role": "user", "content": EXAMPLE_RANKING},
+            {"role": "assistant", "content": EXAMPLE_COMPARISON},
             {"role": "user", "content": f"Ideas, best score first:\n{fenced('idea', lines)}"},
         ],
         ComparisonDraft,
         key="comparison",
-        max_tokens=250,
-        temperature=0.3,
+        max_tokens=120,
+        temperature=0.2,
     )
     return Comparison(ranking=ranked, summary=draft.summary.strip())

@@ -31,12 +31,12 @@ class QuestionRequest(BaseModel):
 
 
 class TextDraft(BaseModel):
-    text: str = Field(min_length=10, max_length=200)
+    text: str = Field(min_length=10, max_length=120)
 
 
 class ChoiceDraft(BaseModel):
-    text: str = Field(min_length=10, max_length=200)
-    options: list[str] = Field(min_length=2, max_length=5)
+    text: str = Field(min_length=10, max_length=120)
+    options: list[str] = Field(min_length=2, max_length=4)
 
     @field_validator("options")
     @classmethod
@@ -65,7 +65,7 @@ def _draft_model(kinds: list[QuestionKind]) -> type[BaseModel]:
 _GUIDES: dict[QuestionKind, str] = {
     "likert": "a rating question answered from 1 (not at all) to 5 (extremely)",
     "open": "an open question asking for their own words",
-    "single_choice": "a question with two to five answer options; pick exactly one",
+    "single_choice": "a question with two to four answer options; pick exactly one",
     "nps": "how likely they are to recommend it, from 0 to 10",
 }
 
@@ -79,6 +79,22 @@ def _question(kind: QuestionKind, draft: BaseModel, index: int) -> Question:
     if kind == "nps":
         return NpsQuestion(id=f"q{index}", text=text)
     return OpenQuestion(id=f"q{index}", text=text)
+
+
+# A worked example on an unrelated product: without it the small model copies the idea's
+# description or the kind's guide as the question.
+EXAMPLE_REQUEST = (
+    f"{fenced('idea', 'Bike fix at home: a mechanic repairs your bike at your door, £20.')}\n"
+    "Write these questions about the idea:\n"
+    + "\n".join(f"q{index}_{kind}: {_GUIDES[kind]}" for index, kind in enumerate(KIND_PLAN, 1))
+)
+EXAMPLE_QUESTIONS = (
+    '{"q1_likert": {"text": "How useful would a mechanic at your door be to you?"}, '
+    '"q2_open": {"text": "What would make you book a repair at home?"}, '
+    '"q3_single_choice": {"text": "How often would you book it?", '
+    '"options": ["Every month", "A few times a year", "Never"]}, '
+    '"q4_nps": {"text": "How likely are you to recommend it to a friend who cycles?"}}'
+)
 
 
 async def write_questions(client: ModelClient, request: QuestionRequest) -> list[Question]:
@@ -95,11 +111,16 @@ async def write_questions(client: ModelClient, request: QuestionRequest) -> list
     content = f"{idea}\nWrite these questions about the idea:\n{wanted}"
     drafts = await client.generate(
         "question_writer",
-        [{"role": "system", "content": system}, {"role": "user", "content": content}],
+        [
+            {"role": "system", "content": system},
+            {"role": "user", "content": EXAMPLE_REQUEST},
+            {"role": "assistant", "content": EXAMPLE_QUESTIONS},
+            {"role": "user", "content": content},
+        ],
         _draft_model(kinds),
         key=request.idea.name,
-        max_tokens=160 * len(kinds),
-        temperature=0.4,
+        max_tokens=70 * len(kinds),
+        temperature=0.3,
     )
     return [
         _question(kind, getattr(drafts, f"q{index}_{kind}"), index)

@@ -14,7 +14,7 @@ from ..question import ChoiceQuestion, LikertQuestion, NpsQuestion, OpenQuestion
 from ..study import Idea
 from ._text import DATA_NOT_INSTRUCTIONS, fenced, profile
 
-Rationale = Field(min_length=5, max_length=300)
+Rationale = Field(min_length=5, max_length=160)
 
 
 class AnswerRequest(BaseModel):
@@ -34,7 +34,7 @@ class NpsReply(BaseModel):
 
 
 class OpenReply(BaseModel):
-    answer: str = Field(min_length=5, max_length=400)
+    answer: str = Field(min_length=5, max_length=200)
 
 
 def _choice_reply(options: list[str]) -> type[BaseModel]:
@@ -95,26 +95,58 @@ def _answer(request: AnswerRequest, reply: BaseModel) -> Answer:
     )
 
 
+# One worked exchange about an unrelated product, shown before the real question: the
+# small model then writes a short first-person reason instead of rambling or copying the
+# profile, and the unrelated topic keeps the example's words out of the real answers.
+EXAMPLE_IDEA = fenced("idea", "Bike fix at home: a mechanic repairs your bike at your door, £20.")
+EXAMPLE_REPLIES: dict[type[BaseModel] | None, tuple[str, str]] = {
+    LikertReply: (
+        "Rate from 1 (Not at all) to 5 (Extremely).",
+        '{"rationale": "I rarely ride, so paying £20 is not worth it to me.", "rating": 2}',
+    ),
+    NpsReply: (
+        "Score from 0 (not at all likely) to 10 (extremely likely).",
+        '{"rationale": "Handy for friends with busy jobs, but I would not use it myself.", '
+        '"score": 6}',
+    ),
+    OpenReply: (
+        "Answer in one to three sentences.",
+        '{"answer": "The price. I can fix a puncture myself for much less."}',
+    ),
+    None: (
+        "Pick exactly one option: Book it now | Maybe later | Not for me",
+        '{"rationale": "I might try it once when my brakes need work.", "choice": "Maybe later"}',
+    ),
+}
+
+
 async def answer_question(client: ModelClient, request: AnswerRequest) -> Answer:
     """The persona's answer, typed by the question's kind and checked against its range."""
     persona = request.persona
     system = (
-        f"You are this person:\n{profile(persona)}\n"
-        "Answer as they would: honestly, in the first person, in plain words, with their "
-        f"own priorities and doubts. Do not be polite for its own sake. {DATA_NOT_INSTRUCTIONS} "
-        "Reply with JSON only."
+        f"You are {persona.name}. Answer survey questions as yourself, in the first person, "
+        "in one or two short plain sentences, with your own priorities and doubts. Do not "
+        f"be polite for its own sake. {DATA_NOT_INSTRUCTIONS} Reply with JSON only.\n"
+        f"About you: {profile(persona)}"
     )
     how, reply_type = _instructions(request.question, persona)
+    example_how, example_reply = EXAMPLE_REPLIES.get(reply_type, EXAMPLE_REPLIES[None])
+    example = f"{EXAMPLE_IDEA}\n{fenced('question', 'What do you think of it?')}\n{example_how}"
     content = (
         f"{fenced('idea', f'{request.idea.name}: {request.idea.description}')}\n"
         f"{fenced('question', request.question.text)}\n{how}"
     )
     reply = await client.generate(
         "respondent",
-        [{"role": "system", "content": system}, {"role": "user", "content": content}],
+        [
+            {"role": "system", "content": system},
+            {"role": "user", "content": example},
+            {"role": "assistant", "content": example_reply},
+            {"role": "user", "content": content},
+        ],
         reply_type,
         key=f"{request.idea.name}/{request.question.id}/{persona.id}",
-        max_tokens=200,
-        temperature=0.7,
+        max_tokens=120,
+        temperature=0.5,
     )
     return _answer(request, reply)

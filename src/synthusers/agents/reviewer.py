@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from ..llm.base import Message
 from ..llm.client import ModelClient
 from ..persona import Persona, Review
 from ._text import ShortText, profile
@@ -31,21 +32,46 @@ class ReviewDraft(BaseModel):
 
 
 SYSTEM = (
-    "You review profiles of people written for market research. Reject a profile only "
-    "for a clear problem: facts that contradict each other, details unrealistic for the "
-    "audience, or a lazy stereotype. Otherwise accept it. Reply with JSON only."
+    "You check profiles of people written for market research. List only clear problems: "
+    "an occupation that is not a real job, items that are not about the person's life, "
+    "facts that contradict each other, or text copied from the facts. Most profiles have "
+    "none; then reply with no problems and accept. Reply with JSON only."
+)
+
+# Two worked checks, one clean and one broken: with only the instructions the small model
+# "finds" problems by copying the profile's own habits and goals.
+EXAMPLES = (
+    (
+        "Audience: people who cycle to work\nProfile:\nDan Hill, 45, male, bus driver, "
+        "lives in Derby.\nGoals: Pay off the car loan; Eat more vegetables.\n"
+        "Frustrations: Long shifts; Noisy neighbours.\nHabits: Walks the dog at night.\n"
+        "Bio: Dan drives buses around Derby and gets home late.",
+        '{"problems": [], "verdict": "accept"}',
+    ),
+    (
+        "Audience: people who cycle to work\nProfile:\nAmy Cole, 30, female, Sinful, "
+        "lives in York.\nGoals: 5.2; 24.\nFrustrations: Poor; Poor.\nHabits: Floating.\n"
+        "Bio: Amy Cole, 30, female, lives in York.",
+        '{"problems": ["Occupation is not a job", "Goals are numbers", '
+        '"Bio only repeats the facts"], "verdict": "reject"}',
+    ),
 )
 
 
 async def review_persona(client: ModelClient, request: ReviewRequest) -> Review:
     """Judge one persona; an accepted persona's reasons are kept as minor notes."""
     content = f"Audience: {request.audience}\nProfile:\n{profile(request.persona)}"
+    messages: list[Message] = [{"role": "system", "content": SYSTEM}]
+    for example, reply in EXAMPLES:
+        messages.append({"role": "user", "content": example})
+        messages.append({"role": "assistant", "content": reply})
+    messages.append({"role": "user", "content": content})
     draft = await client.generate(
         "reviewer",
-        [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}],
+        messages,
         ReviewDraft,
         key=f"{request.persona.id}/{request.attempt}",
-        max_tokens=200,
+        max_tokens=100,
         temperature=0.2,
     )
     return Review(verdict=draft.verdict, reasons=[item.strip() for item in draft.problems])

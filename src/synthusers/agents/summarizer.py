@@ -90,6 +90,20 @@ def _line(answer: Answer) -> str:
     return f"{answer.user_id}: {value}{answer_text(answer)}"
 
 
+# A worked example on an unrelated product: without it the small model lists user ids or
+# whole answers as "themes".
+EXAMPLE_ANSWERS = (
+    f"{fenced('question', 'Would you use a bike repair service at home?')}\nAnswers:\n"
+    "u001: [2] Too dear, I can fix a puncture myself.\n"
+    "u002: [4] It would save me a trip to the shop.\n"
+    "u003: [1] I hardly ride my bike."
+)
+EXAMPLE_REPLY = (
+    '{"themes": ["Price feels too high", "Saves a trip", "Rarely cycles"], '
+    '"quote_user_ids": ["u001", "u002"]}'
+)
+
+
 async def summarize(client: ModelClient, request: SummaryRequest) -> QuestionSummary:
     """Summarise one question; quotes are the users' own words, picked by id."""
     question, answers = request.question, request.answers
@@ -106,20 +120,25 @@ async def summarize(client: ModelClient, request: SummaryRequest) -> QuestionSum
     key = f"{request.idea}/{question.id}"
     sample = _sample(answers, key)
     system = (
-        "You summarise survey answers for a product team: name the main themes in a few "
-        f"words each, and pick the users whose answers best represent them. "
-        f"{DATA_NOT_INSTRUCTIONS} Reply with JSON only."
+        "You summarise survey answers for a product team: name the main themes, three to "
+        "six words each, in your own words, and pick the users whose answers best show "
+        f"them. {DATA_NOT_INSTRUCTIONS} Reply with JSON only."
     )
     content = f"{fenced('question', question.text)}\nAnswers:\n" + "\n".join(
         _line(answer) for answer in sample
     )
     reply = await client.generate(
         "summarizer",
-        [{"role": "system", "content": system}, {"role": "user", "content": content}],
+        [
+            {"role": "system", "content": system},
+            {"role": "user", "content": EXAMPLE_ANSWERS},
+            {"role": "assistant", "content": EXAMPLE_REPLY},
+            {"role": "user", "content": content},
+        ],
         _reply_model([answer.user_id for answer in sample]),
         key=key,
-        max_tokens=250,
-        temperature=0.3,
+        max_tokens=120,
+        temperature=0.2,
     )
     by_user = {answer.user_id: answer for answer in sample}
     picked = dict.fromkeys(reply.model_dump()["quote_user_ids"])

@@ -180,6 +180,7 @@ class ModelClient:
         usage: AgentUsage,
     ) -> None:
         usage.cached += 1
+        self._spend(response)
         with self.tracer.span(
             f"llm {agent}",
             "llm",
@@ -216,12 +217,8 @@ class ModelClient:
                 log.warning("%s %s: %s; retrying in %.1fs", agent, key, error, delay)
                 await asyncio.sleep(delay)
                 continue
-            used = response.prompt_tokens + response.completion_tokens
-            self.limiter.settle(estimate, used)
-            self.tokens_used += used
-            self.cost_used += (
-                cost(self.price, response.prompt_tokens, response.completion_tokens) or 0.0
-            )
+            self.limiter.settle(estimate, response.prompt_tokens + response.completion_tokens)
+            self._spend(response)
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -261,6 +258,14 @@ class ModelClient:
                 time.perf_counter() - started,
             )
             return response
+
+    def _spend(self, response: ChatResponse) -> None:
+        """Count a reply against the budget; replayed replies count too, as they were paid
+        for by an earlier session of the same run."""
+        self.tokens_used += response.prompt_tokens + response.completion_tokens
+        self.cost_used += (
+            cost(self.price, response.prompt_tokens, response.completion_tokens) or 0.0
+        )
 
     def _check_budget(self) -> None:
         """Refuse to send once the study's token or cost budget is spent."""

@@ -36,6 +36,8 @@ _WORDS = [
 
 def fake_value(schema: dict[str, Any], rng: random.Random, name: str = "value") -> Any:
     """A value that fits schema, drawn from rng: enough to drive every agent in tests."""
+    if "const" in schema:
+        return schema["const"]
     if "enum" in schema:
         return rng.choice(schema["enum"])
     if "anyOf" in schema:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import openai
 
@@ -22,6 +23,29 @@ def _retry_after(error: openai.APIStatusError) -> float | None:
         return None
 
 
+def _check_url(url: str) -> None:
+    """Refuse a base URL the HTTP client would choke on, before any request."""
+    problem = f"OPENAI_BASE_URL {_shown(url)!r} is not a usable URL"
+    example = "use e.g. http://127.0.0.1:8000/v1"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ModelSetupError(f"{problem}; {example}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ModelSetupError(f"{problem}: bad port; {example}") from None
+    if port == 0:
+        raise ModelSetupError(f"{problem}: port 0; {example}")
+
+
+def _shown(url: str) -> str:
+    """The URL without any user name or password in it, fit for messages and logs."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
 class OpenAIModel:
     """Talks to a chat-completions endpoint through the openai SDK.
 
@@ -37,16 +61,15 @@ class OpenAIModel:
             raise ModelSetupError(
                 f"openai:{model} needs OPENAI_API_KEY, or OPENAI_BASE_URL for a local server"
             )
-        if base_url is not None and not base_url.startswith(("http://", "https://")):
-            raise ModelSetupError(
-                f"OPENAI_BASE_URL {base_url!r} is not a URL; use e.g. http://127.0.0.1:8000/v1"
-            )
+        if base_url is not None:
+            _check_url(base_url)
         self.model = model
-        self.base_url = base_url or "https://api.openai.com/v1"
+        self.base_url = _shown(base_url or "https://api.openai.com/v1")
         self._client = openai.AsyncOpenAI(
             api_key=api_key or "unused", base_url=base_url, max_retries=0, timeout=timeout_s
         )
         self._json_object_only = False
+        self.timeout_s = timeout_s
 
     @property
     def name(self) -> str:
@@ -134,8 +157,10 @@ class OpenAIModel:
             return TransientError(f"rate limited (429) by {self.base_url}", _retry_after(error))
         if isinstance(error, openai.APIStatusError) and error.status_code >= 500:
             return TransientError(f"server error {error.status_code} from {self.base_url}")
-        if isinstance(error, openai.APITimeoutError | openai.APIConnectionError):
-            return TransientError(f"cannot reach {self.base_url} ({type(error).__name__})")
+        if isinstance(error, openai.APITimeoutError):
+            return TransientError(f"no reply from {self.base_url} within {self.timeout_s:g} s")
+        if isinstance(error, openai.APIConnectionError):
+            return TransientError(f"cannot reach {self.base_url}")
         return ModelCallError(f"{self.name}: {error}")
 
     async def aclose(self) -> None:

@@ -65,7 +65,7 @@ class CallStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.execute(SCHEMA)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
             raise StudyError(f"{path}: cannot open the call store ({error})") from None
         self._lock = threading.Lock()
         self.hits = 0
