@@ -14,6 +14,7 @@ import click
 
 from .errors import StudyError, SynthusersError
 from .estimate import estimate, render_estimate
+from .llm.registry import check_model_spec
 from .progress import progress_for
 from .redaction import RedactingFilter, redact
 from .runner import load_run_study, run_study, with_overrides
@@ -121,6 +122,7 @@ def run(
         timeout_s=timeout,
     )
     if dry_run:
+        check_model_spec(study.model)
         planned = estimate(study)
         echo(planned.model_dump_json(indent=2) if as_json else render_estimate(planned))
         return
@@ -192,6 +194,7 @@ def _run_and_report(
 def check(study_file: Path) -> None:
     """Check STUDY_FILE without running it."""
     study = load_study(study_file)
+    check_model_spec(study.model)
     fixed = sum(study.questions_for(idea) is not None for idea in study.ideas)
     echo(
         f"{study_file}: ok: {study.panel.size} users, {len(study.ideas)} ideas "

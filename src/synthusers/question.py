@@ -33,9 +33,9 @@ class LikertQuestion(_QuestionBase):
     """A rating from 1 to 5."""
 
     kind: Literal["likert"] = "likert"
-    low_label: str = "Not at all"
+    low_label: str = Field(default="Not at all", min_length=1, max_length=60)
     """What 1 means."""
-    high_label: str = "Extremely"
+    high_label: str = Field(default="Extremely", min_length=1, max_length=60)
     """What 5 means."""
 
 
@@ -43,7 +43,7 @@ class ChoiceQuestion(_QuestionBase):
     """Pick exactly one of the options."""
 
     kind: Literal["single_choice"] = "single_choice"
-    options: list[str] = Field(min_length=2, max_length=8)
+    options: list[Annotated[str, Field(max_length=200)]] = Field(min_length=2, max_length=8)
     """The options, shown to each respondent in a shuffled order to avoid position bias."""
 
     @field_validator("options")

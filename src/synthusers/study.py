@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -108,7 +108,9 @@ class PanelSpec(BaseModel):
     quotas: Quotas = Field(default_factory=Quotas)
     """How the panel splits by age band and gender."""
 
-    locations: list[str] = Field(default_factory=list)
+    locations: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list
+    )
     """Places to draw each user's location from; when empty the model writes one."""
 
     max_attempts: int = Field(default=3, ge=1, le=10)
@@ -168,7 +170,7 @@ class Idea(BaseModel):
 
     name: str = Field(min_length=1, max_length=120)
     description: str = Field(min_length=3, max_length=4000)
-    questions: list[Question] | None = None
+    questions: list[Question] | None = Field(default=None, max_length=50)
     """Questions for this idea only; they replace the study's questions."""
 
 
@@ -180,7 +182,7 @@ class Study(BaseModel):
     name: str = Field(default="Untitled study", min_length=1, max_length=200)
     panel: PanelSpec
     ideas: list[Idea] = Field(min_length=1, max_length=50)
-    questions: list[Question] | None = None
+    questions: list[Question] | None = Field(default=None, max_length=50)
     """Questions asked about every idea; when absent the QuestionWriter drafts them."""
 
     questions_per_idea: int = Field(default=3, ge=1, le=20)

@@ -38,22 +38,23 @@ SYSTEM = (
     "none; then reply with no problems and accept. Reply with JSON only."
 )
 
-# Two worked checks, one clean and one broken: with only the instructions the small model
-# "finds" problems by copying the profile's own habits and goals.
+# Two worked checks, a broken profile then a clean one: with only the instructions the
+# small model "finds" problems by copying the profile's own habits and goals, and it leans
+# towards the verdict it saw last, so the clean example comes last.
 EXAMPLES = (
+    (
+        "Audience: people who cycle to work\nProfile:\nAmy Cole, 30, female, Blue, "
+        "lives in York.\nGoals: 5.2; 24.\nFrustrations: Poor; Poor.\nHabits: lives in York.\n"
+        "Bio: Amy Cole, 30, female, lives in York.",
+        '{"problems": ["Occupation is not a job", "Goals are numbers", '
+        '"Bio only repeats the facts"], "verdict": "reject"}',
+    ),
     (
         "Audience: people who cycle to work\nProfile:\nDan Hill, 45, male, bus driver, "
         "lives in Derby.\nGoals: Pay off the car loan; Eat more vegetables.\n"
         "Frustrations: Long shifts; Noisy neighbours.\nHabits: Walks the dog at night.\n"
         "Bio: Dan drives buses around Derby and gets home late.",
         '{"problems": [], "verdict": "accept"}',
-    ),
-    (
-        "Audience: people who cycle to work\nProfile:\nAmy Cole, 30, female, Sinful, "
-        "lives in York.\nGoals: 5.2; 24.\nFrustrations: Poor; Poor.\nHabits: Floating.\n"
-        "Bio: Amy Cole, 30, female, lives in York.",
-        '{"problems": ["Occupation is not a job", "Goals are numbers", '
-        '"Bio only repeats the facts"], "verdict": "reject"}',
     ),
 )
 

@@ -26,3 +26,13 @@ def open_model(spec: str, *, timeout_s: float = 120.0) -> ChatModel:
     from .fake import FakeModel
 
     return FakeModel(latency_s=float(name) if name else 0.0)
+
+
+def check_model_spec(spec: str) -> None:
+    """What can be checked of a model without opening it: the spec, and a local file."""
+    try:
+        provider, name = parse_model_spec(spec)
+    except ValueError as error:
+        raise StudyError(str(error)) from None
+    if provider == "local" and name and not Path(name).expanduser().is_file():
+        raise StudyError(f"model file {name} not found; give the path of a .gguf file")
