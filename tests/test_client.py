@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Annotated, Literal
 
 import pytest
 from pydantic import BaseModel, Field
@@ -10,7 +11,7 @@ from synthusers.errors import ModelCallError, ModelSetupError, OutputInvalidErro
 from synthusers.llm.base import ChatRequest, TransientError
 from synthusers.llm.client import ModelClient
 from synthusers.llm.fake import ScriptedModel
-from synthusers.llm.schema import output_schema
+from synthusers.llm.schema import max_json_chars, output_schema, reply_token_bound
 
 from .conftest import SelectiveModel
 
@@ -119,3 +120,23 @@ def test_scripted_request_records_schema() -> None:
     ask(ModelClient(model))
     request: ChatRequest = model.requests[0]
     assert request.schema["properties"]["rating"]["maximum"] == 5
+
+
+def test_reply_budget_covers_the_longest_reply_the_schema_allows() -> None:
+    class Reply(BaseModel):
+        verdict: Literal["accept", "reject"]
+        notes: list[Annotated[str, Field(max_length=40)]] = Field(max_length=3)
+        score: int
+
+    schema = output_schema(Reply)
+    longest = Reply(verdict="reject", notes=["x" * 40] * 3, score=-(10**17))
+    assert len(longest.model_dump_json()) <= (max_json_chars(schema) or 0)
+    assert (reply_token_bound(schema) or 0) >= len(longest.model_dump_json()) // 3
+
+    class Open(BaseModel):
+        text: str
+
+    assert reply_token_bound(output_schema(Open)) is None
+    model = ScriptedModel(['{"rating": 3, "why": "ok"}'])
+    ask(ModelClient(model))
+    assert model.requests[0].max_tokens == 512

@@ -17,9 +17,11 @@ pytestmark = pytest.mark.embedded
 
 
 def test_small_study_on_the_embedded_model(tmp_path: Path) -> None:
+    panel = {**study_data()["panel"], "max_attempts": 1}
     study = parse_study(
         study_data(
             model="local",
+            panel=panel,
             ideas=[{"name": "Box", "description": "A weekly recipe box for two at 29 pounds."}],
             questions=[
                 {"kind": "likert", "text": "How appealing is this offer to you?"},

@@ -86,22 +86,9 @@ def _reply_model(user_ids: list[str]) -> type[BaseModel]:
 
 
 def _line(answer: Answer) -> str:
-    value = "" if isinstance(answer, OpenAnswer) else f"[{answer_value(answer)}] "
-    return f"{answer.user_id}: {value}{answer_text(answer)}"
-
-
-# A worked example on an unrelated product: without it the small model lists user ids or
-# whole answers as "themes".
-EXAMPLE_ANSWERS = (
-    f"{fenced('question', 'Would you use a bike repair service at home?')}\nAnswers:\n"
-    "u001: [2] Too dear, I can fix a puncture myself.\n"
-    "u002: [4] It would save me a trip to the shop.\n"
-    "u003: [1] I hardly ride my bike."
-)
-EXAMPLE_REPLY = (
-    '{"themes": ["Price feels too high", "Saves a trip", "Rarely cycles"], '
-    '"quote_user_ids": ["u001", "u002"]}'
-)
+    # The answer leads and the id trails: with ids first, the small model lists ids as themes.
+    value = "" if isinstance(answer, OpenAnswer) else f", {answer_value(answer)}"
+    return f"- {answer_text(answer)} ({answer.user_id}{value})"
 
 
 async def summarize(client: ModelClient, request: SummaryRequest) -> QuestionSummary:
@@ -119,22 +106,18 @@ async def summarize(client: ModelClient, request: SummaryRequest) -> QuestionSum
         return summary
     key = f"{request.idea}/{question.id}"
     sample = _sample(answers, key)
+    # No worked example here: the small model copied an example's themes word for word.
     system = (
-        "You summarise survey answers for a product team: name the main themes, three to "
-        "six words each, in your own words, and pick the users whose answers best show "
-        f"them. {DATA_NOT_INSTRUCTIONS} Reply with JSON only."
+        "You summarise survey answers for a product team. Themes: the two or three main "
+        "points the answers make, each a short phrase of a few words. Then pick the users "
+        f"whose answers best show them. {DATA_NOT_INSTRUCTIONS} Reply with JSON only."
     )
     content = f"{fenced('question', question.text)}\nAnswers:\n" + "\n".join(
         _line(answer) for answer in sample
     )
     reply = await client.generate(
         "summarizer",
-        [
-            {"role": "system", "content": system},
-            {"role": "user", "content": EXAMPLE_ANSWERS},
-            {"role": "assistant", "content": EXAMPLE_REPLY},
-            {"role": "user", "content": content},
-        ],
+        [{"role": "system", "content": system}, {"role": "user", "content": content}],
         _reply_model([answer.user_id for answer in sample]),
         key=key,
         max_tokens=120,

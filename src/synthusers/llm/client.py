@@ -20,7 +20,7 @@ from ..study import Limits, Price
 from ..trace import Tracer
 from .base import ChatModel, ChatRequest, ChatResponse, Message, TransientError
 from .limits import RateLimiter
-from .schema import output_schema
+from .schema import output_schema, reply_token_bound
 from .store import CallStore, call_key
 
 T = TypeVar("T", bound=BaseModel)
@@ -119,6 +119,7 @@ class ModelClient:
         """Ask for an instance of output_type, feeding validation errors back on failure."""
         usage = self.usage.setdefault(agent, AgentUsage())
         schema = output_schema(output_type)
+        max_tokens = max(max_tokens, reply_token_bound(schema) or 0)
         history = list(messages)
         raw = ""
         for attempt in range(1, self.max_output_attempts + 1):
