@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import Field
@@ -31,5 +32,6 @@ def profile(persona: Persona) -> str:
 
 
 def fenced(tag: str, text: str) -> str:
-    """Text wrapped in a tag, with any copy of the closing tag inside it defused."""
-    return f"<{tag}>{text.replace(f'</{tag}>', f'</ {tag}>')}</{tag}>"
+    """Text wrapped in a tag, with anything inside that looks like a closing tag defused."""
+    closing = re.compile(rf"<\s*/\s*{tag}\s*>", re.IGNORECASE)
+    return f"<{tag}>{closing.sub(f'[/{tag}]', text)}</{tag}>"
