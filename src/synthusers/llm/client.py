@@ -121,7 +121,7 @@ class ModelClient:
         schema = output_schema(output_type)
         max_tokens = max(max_tokens, reply_token_bound(schema) or 0)
         history = list(messages)
-        raw = ""
+        raw = problem = ""
         for attempt in range(1, self.max_output_attempts + 1):
             request = ChatRequest(
                 messages=history,
@@ -153,8 +153,11 @@ class ModelClient:
                     },
                 ]
         usage.failed_calls += 1
+        shown = raw if len(raw) <= 200 else raw[:200] + "..."
         raise OutputInvalidError(
-            f"{agent}: no valid reply after {self.max_output_attempts} attempts", raw
+            f"{agent}: no valid reply after {self.max_output_attempts} attempts "
+            f"({problem}); last reply: {shown!r}",
+            raw,
         )
 
     async def _call(
