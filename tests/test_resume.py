@@ -10,7 +10,7 @@ import pytest
 from synthusers.errors import BudgetExhausted, StudyError
 from synthusers.llm.base import ChatRequest, ChatResponse
 from synthusers.llm.fake import FakeModel
-from synthusers.llm.limits import RateLimiter
+from synthusers.llm.limits import HEADROOM, RateLimiter
 from synthusers.llm.store import CallStore, call_key
 from synthusers.runner import load_run_study, run_study
 from synthusers.study import Study, parse_study
@@ -119,11 +119,11 @@ def test_rate_limiter_spaces_requests_by_rpm_and_tpm() -> None:
             starts.append(now[0])
 
     asyncio.run(main(RateLimiter(rpm=120, clock=lambda: now[0], sleep=sleep), 10))
-    assert starts == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0])
+    assert starts == pytest.approx([0.5 * step / HEADROOM for step in range(5)])
     starts.clear()
     now[0] = 0.0
     asyncio.run(main(RateLimiter(tpm=6000, clock=lambda: now[0], sleep=sleep), 100))
-    assert starts == pytest.approx([0.0, 1.0, 2.0, 3.0, 4.0])
+    assert starts == pytest.approx([1.0 * step / HEADROOM for step in range(5)])
 
 
 def test_budget_counts_the_whole_run_across_sessions(tmp_path: Path) -> None:
@@ -147,3 +147,10 @@ def test_a_run_directory_of_another_study_is_refused(study: Study, tmp_path: Pat
     (tmp_path / "mine" / "notes.md").write_text("mine")
     with pytest.raises(StudyError, match="not empty and holds no run"):
         run_study(study, tmp_path / "mine", model=FakeModel())
+
+
+def test_token_reservations_follow_real_reply_sizes() -> None:
+    limiter = RateLimiter(tpm=6000)
+    assert limiter.estimate(prompt_tokens=100, max_tokens=400) == 300
+    limiter.settle(300, prompt_tokens=100, completion_tokens=20)
+    assert limiter.estimate(prompt_tokens=100, max_tokens=400) == 120

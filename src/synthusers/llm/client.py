@@ -50,10 +50,9 @@ def _request_record(request: ChatRequest) -> dict[str, object]:
     }
 
 
-def _estimate_tokens(request: ChatRequest) -> int:
-    """Prompt tokens (about four characters each) plus the most the reply may use."""
-    characters = sum(len(message["content"]) for message in request.messages)
-    return characters // 4 + request.max_tokens
+def _prompt_tokens(request: ChatRequest) -> int:
+    """The prompt's size in tokens, at about four characters each."""
+    return sum(len(message["content"]) for message in request.messages) // 4
 
 
 class ModelClient:
@@ -202,7 +201,7 @@ class ModelClient:
         self, agent: str, key: str, request: ChatRequest, usage: AgentUsage
     ) -> ChatResponse:
         """Send one request, retrying transient failures with backoff outside the slot."""
-        estimate = _estimate_tokens(request)
+        estimate = self.limiter.estimate(_prompt_tokens(request), request.max_tokens)
         for attempt in range(1, self.max_retries + 1):
             self._check_budget()
             await self.limiter.acquire(estimate)
@@ -221,7 +220,7 @@ class ModelClient:
                 log.warning("%s %s: %s; retrying in %.1fs", agent, key, error, delay)
                 await asyncio.sleep(delay)
                 continue
-            self.limiter.settle(estimate, response.prompt_tokens + response.completion_tokens)
+            self.limiter.settle(estimate, response.prompt_tokens, response.completion_tokens)
             self._spend(response)
             return response
         raise AssertionError("unreachable")  # pragma: no cover
