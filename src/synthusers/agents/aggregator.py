@@ -101,7 +101,9 @@ def _summary_lines(summary: QuestionSummary) -> str:
 
 
 # Worked examples on an unrelated product: without them the small model fills the verdict
-# and lists with numbers and user ids.
+# and lists with numbers and user ids. It treats the verdict as a template, swapping in the
+# real price and sometimes a real theme; a generic verdict came back word for word for
+# every idea, and one built from the lists ran on into a loop of list items.
 EXAMPLE_FINDINGS = (
     f"{fenced('idea', 'Bike fix at home: a mechanic repairs your bike at your door, £20.')}\n"
     "Findings:\n"
@@ -110,7 +112,7 @@ EXAMPLE_FINDINGS = (
     "- What would stop you from using it? (open). Themes: Can fix it myself; Rarely cycles"
 )
 EXAMPLE_DRAFT = (
-    '{"verdict": "Useful for busy riders, but most find £20 too much.", '
+    '{"verdict": "Saves people a trip, but most find £20 too much.", '
     '"strengths": ["Saves a trip to the shop"], '
     '"concerns": ["Price feels high", "Many can do small repairs themselves"]}'
 )

@@ -65,7 +65,7 @@ def _draft_model(kinds: list[QuestionKind]) -> type[BaseModel]:
 _GUIDES: dict[QuestionKind, str] = {
     "likert": "a rating question answered from 1 (not at all) to 5 (extremely)",
     "open": "an open question asking for their own words",
-    "single_choice": "a question with two to four answer options; pick exactly one",
+    "single_choice": "a question with two to four different answer options; pick exactly one",
     "nps": "how likely they are to recommend it, from 0 to 10",
 }
 
@@ -82,7 +82,8 @@ def _question(kind: QuestionKind, draft: BaseModel, index: int) -> Question:
 
 
 # A worked example on an unrelated product: without it the small model copies the idea's
-# description or the kind's guide as the question.
+# description or the kind's guide as the question. Its wording is generic on purpose, as
+# the model often reuses it ("book" came back in questions about note-taking apps).
 EXAMPLE_REQUEST = (
     f"{fenced('idea', 'Bike fix at home: a mechanic repairs your bike at your door, £20.')}\n"
     "Write these questions about the idea:\n"
@@ -90,10 +91,10 @@ EXAMPLE_REQUEST = (
 )
 EXAMPLE_QUESTIONS = (
     '{"q1_likert": {"text": "How useful would a mechanic at your door be to you?"}, '
-    '"q2_open": {"text": "What would make you book a repair at home?"}, '
-    '"q3_single_choice": {"text": "How often would you book it?", '
+    '"q2_open": {"text": "What would make you try it?"}, '
+    '"q3_single_choice": {"text": "How often would you use it?", '
     '"options": ["Every month", "A few times a year", "Never"]}, '
-    '"q4_nps": {"text": "How likely are you to recommend it to a friend who cycles?"}}'
+    '"q4_nps": {"text": "How likely are you to recommend it to a friend?"}}'
 )
 
 

@@ -97,12 +97,13 @@ def _answer(request: AnswerRequest, reply: BaseModel) -> Answer:
 
 # One worked exchange about an unrelated product, shown before the real question: the
 # small model then writes a short first-person reason instead of rambling or copying the
-# profile, and the unrelated topic keeps the example's words out of the real answers.
+# profile. Its replies are generic and name no price, as the model sometimes copies them
+# ("when my brakes need work" and "£20" came back in answers about meal kits).
 EXAMPLE_IDEA = fenced("idea", "Bike fix at home: a mechanic repairs your bike at your door, £20.")
 EXAMPLE_REPLIES: dict[type[BaseModel] | None, tuple[str, str]] = {
     LikertReply: (
         "Rate from 1 (Not at all) to 5 (Extremely).",
-        '{"rationale": "I rarely ride, so paying £20 is not worth it to me.", "rating": 2}',
+        '{"rationale": "I rarely need this, so it is not worth the money to me.", "rating": 2}',
     ),
     NpsReply: (
         "Score from 0 (not at all likely) to 10 (extremely likely).",
@@ -111,11 +112,12 @@ EXAMPLE_REPLIES: dict[type[BaseModel] | None, tuple[str, str]] = {
     ),
     OpenReply: (
         "Answer in one to three sentences.",
-        '{"answer": "The price. I can fix a puncture myself for much less."}',
+        '{"answer": "The price. I can do it myself for much less."}',
     ),
     None: (
         "Pick exactly one option: Book it now | Maybe later | Not for me",
-        '{"rationale": "I might try it once when my brakes need work.", "choice": "Maybe later"}',
+        '{"rationale": "I like the idea, but I would wait to hear what others say.", '
+        '"choice": "Maybe later"}',
     ),
 }
 

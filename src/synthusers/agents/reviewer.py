@@ -19,10 +19,10 @@ class ReviewRequest(BaseModel):
 
 
 class ReviewDraft(BaseModel):
-    """Problems first, so the verdict follows from them."""
+    """Verdict first: written after its problems, it was "reject" every time."""
 
-    problems: list[ShortText] = Field(max_length=3)
     verdict: Literal["accept", "reject"]
+    problems: list[ShortText] = Field(max_length=3)
 
     @model_validator(mode="after")
     def _reject_needs_reason(self) -> ReviewDraft:
@@ -46,15 +46,15 @@ EXAMPLES = (
         "Audience: people who cycle to work\nProfile:\nAmy Cole, 30, female, Blue, "
         "lives in York.\nGoals: 5.2; 24.\nFrustrations: Poor; Poor.\nHabits: lives in York.\n"
         "Bio: Amy Cole, 30, female, lives in York.",
-        '{"problems": ["Occupation is not a job", "Goals are numbers", '
-        '"Bio only repeats the facts"], "verdict": "reject"}',
+        '{"verdict": "reject", "problems": ["Occupation is not a job", "Goals are numbers", '
+        '"Bio only repeats the facts"]}',
     ),
     (
         "Audience: people who cycle to work\nProfile:\nDan Hill, 45, male, bus driver, "
         "lives in Derby.\nGoals: Pay off the car loan; Eat more vegetables.\n"
         "Frustrations: Long shifts; Noisy neighbours.\nHabits: Walks the dog at night.\n"
         "Bio: Dan drives buses around Derby and gets home late.",
-        '{"problems": [], "verdict": "accept"}',
+        '{"verdict": "accept", "problems": []}',
     ),
 )
 

@@ -99,6 +99,8 @@ class LocalModel:
                 max_tokens=request.max_tokens,
                 temperature=request.temperature,
                 seed=request.seed,
+                # A light penalty stops the small model repeating list items and looping.
+                repeat_penalty=1.1,
             )
         except ValueError as error:
             raise ModelCallError(f"{self.name}: {error}") from None
