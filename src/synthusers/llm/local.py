@@ -115,5 +115,9 @@ class LocalModel:
         )
 
     async def aclose(self) -> None:
+        """Free the model's memory and the worker thread."""
+        if self._llama is not None:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._executor, self._llama.close)
+            self._llama = None
         self._executor.shutdown(wait=True)
-        self._llama = None
