@@ -10,6 +10,7 @@ import pytest
 
 from synthusers.llm.base import ChatRequest, ChatResponse
 from synthusers.llm.fake import FakeModel
+from synthusers.persona import Persona, Slot
 from synthusers.study import Study, parse_study
 
 
@@ -84,3 +85,40 @@ def _restore_logging() -> Iterator[None]:
     for handler in list(root.handlers):
         if handler not in before:
             root.removeHandler(handler)
+
+
+def make_slot(**changes: Any) -> Slot:
+    """A valid slot for a 30-year-old woman in Leeds; keyword arguments replace fields."""
+    data: dict[str, Any] = {
+        "user_id": "u001",
+        "name": "Maria Costa",
+        "age": 30,
+        "age_band": "25-34",
+        "gender": "female",
+        "income_band": "average",
+        "education": "bachelor's degree",
+        "household": "lives alone",
+        "location": "Leeds",
+        "seed": 1,
+    }
+    return Slot(**{**data, **changes})
+
+
+def make_persona(**changes: Any) -> Persona:
+    """A valid persona that fills `make_slot()`; keyword arguments replace fields."""
+    data: dict[str, Any] = {
+        "id": "u001",
+        "name": "Maria Costa",
+        "age": 30,
+        "gender": "female",
+        "location": "Leeds",
+        "occupation": "primary school teacher",
+        "income_band": "average",
+        "education": "bachelor's degree",
+        "household": "lives alone",
+        "goals": ["save for a flat", "cook more"],
+        "frustrations": ["long commute", "prices"],
+        "habits": ["runs on Sundays", "plans meals"],
+        "bio": "Maria teaches year 3 in Leeds. She is 30-year-old and cooks most evenings.",
+    }
+    return Persona(**{**data, **changes})

@@ -19,35 +19,31 @@ from synthusers.answer import ChoiceAnswer, LikertAnswer, NpsAnswer, OpenAnswer
 from synthusers.errors import OutputInvalidError
 from synthusers.llm.client import ModelClient
 from synthusers.llm.fake import ScriptedModel
-from synthusers.persona import Persona, Slot
 from synthusers.question import ChoiceQuestion, LikertQuestion, NpsQuestion, OpenQuestion
 from synthusers.report import IdeaReport, QuestionSummary
 from synthusers.study import Idea
 
+from .conftest import make_persona, make_slot
+
 T = TypeVar("T")
 IDEA = Idea(name="Box", description="A weekly recipe box.")
-SLOT = Slot(
+SLOT = make_slot(
     user_id="u007",
     name="Ana Reid",
     age=41,
     age_band="35-54",
-    gender="female",
     income_band="high",
     education="master's degree",
-    household="lives alone",
     location=None,
     seed=3,
 )
-PERSONA = Persona(
+PERSONA = make_persona(
     id="u007",
     name="Ana Reid",
     age=41,
-    gender="female",
-    location="Leeds",
     occupation="nurse",
     income_band="high",
     education="master's degree",
-    household="lives alone",
     goals=["a", "b"],
     frustrations=["c", "d"],
     habits=["e", "f"],

@@ -8,6 +8,8 @@ from synthusers.panel import allocate, near_duplicates, plan_slots
 from synthusers.persona import Persona
 from synthusers.study import PanelSpec, Quotas
 
+from .conftest import make_persona
+
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 10, 99])
 def test_allocate_adds_up(size: int) -> None:
@@ -46,21 +48,7 @@ def test_education_fits_age() -> None:
 
 
 def _persona(pid: str, bio: str) -> Persona:
-    return Persona(
-        id=pid,
-        name="A B",
-        age=30,
-        gender="female",
-        location="Leeds",
-        occupation="nurse",
-        income_band="average",
-        education="secondary school",
-        household="lives alone",
-        goals=["x"],
-        frustrations=["y"],
-        habits=["z"],
-        bio=bio,
-    )
+    return make_persona(id=pid, bio=bio)
 
 
 def test_near_duplicates() -> None:

@@ -7,38 +7,10 @@ import pytest
 from synthusers.agents.validator import ValidationRequest, validate_persona
 from synthusers.persona import Persona, Slot
 
-SLOT = Slot(
-    user_id="u001",
-    name="Maria Costa",
-    age=30,
-    age_band="25-34",
-    gender="female",
-    income_band="average",
-    education="bachelor's degree",
-    household="lives alone",
-    location="Leeds",
-    seed=1,
-)
+from .conftest import make_persona, make_slot
 
-
-def _persona(**changes: Any) -> Persona:
-    data: dict[str, Any] = {
-        "id": "u001",
-        "name": "Maria Costa",
-        "age": 30,
-        "gender": "female",
-        "location": "Leeds",
-        "occupation": "primary school teacher",
-        "income_band": "average",
-        "education": "bachelor's degree",
-        "household": "lives alone",
-        "goals": ["save for a flat", "cook more"],
-        "frustrations": ["long commute", "prices"],
-        "habits": ["runs on Sundays", "plans meals"],
-        "bio": "Maria teaches year 3 in Leeds. She is 30-year-old and cooks most evenings.",
-    }
-    data.update(changes)
-    return Persona(**data)
+SLOT = make_slot()
+_persona = make_persona
 
 
 def problems(persona: Persona, slot: Slot = SLOT) -> list[str]:
