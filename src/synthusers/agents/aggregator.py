@@ -16,7 +16,7 @@ from ..llm.client import ModelClient
 from ..persona import Persona
 from ..report import Comparison, IdeaReport, QuestionSummary, SegmentDifference
 from ..study import Idea
-from ._text import DATA_NOT_INSTRUCTIONS, ShortText, fenced
+from ._text import DATA_NOT_INSTRUCTIONS, ShortText, conversation, fenced
 
 SEGMENT_GAP = {"likert": 0.5, "nps": 1.5}
 """How far a segment's mean must stand from the panel's to be reported."""
@@ -139,12 +139,7 @@ async def aggregate_idea(client: ModelClient, request: AggregateRequest) -> Idea
     content = f"{fenced('idea', f'{idea.name}: {idea.description}')}\nFindings:\n{lines}"
     draft = await client.generate(
         "aggregator",
-        [
-            {"role": "system", "content": system},
-            {"role": "user", "content": EXAMPLE_FINDINGS},
-            {"role": "assistant", "content": EXAMPLE_DRAFT},
-            {"role": "user", "content": content},
-        ],
+        conversation(system, content, [(EXAMPLE_FINDINGS, EXAMPLE_DRAFT)]),
         IdeaDraft,
         key=idea.name,
         max_tokens=150,
@@ -184,12 +179,11 @@ async def compare_ideas(client: ModelClient, request: CompareRequest) -> Compari
     )
     draft = await client.generate(
         "aggregator",
-        [
-            {"role": "system", "content": system},
-            {"role": "user", "content": EXAMPLE_RANKING},
-            {"role": "assistant", "content": EXAMPLE_COMPARISON},
-            {"role": "user", "content": f"Ideas, best score first:\n{fenced('idea', lines)}"},
-        ],
+        conversation(
+            system,
+            f"Ideas, best score first:\n{fenced('idea', lines)}",
+            [(EXAMPLE_RANKING, EXAMPLE_COMPARISON)],
+        ),
         ComparisonDraft,
         key="comparison",
         max_tokens=120,

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from ..llm.base import Message
 from ..llm.client import ModelClient
 from ..persona import Persona, Slot
-from ._text import ShortText
+from ._text import ShortText, conversation
 
 
 class PersonaRequest(BaseModel):
@@ -107,12 +107,7 @@ def _messages(request: PersonaRequest) -> list[Message]:
     slot = request.slot
     examples = EXAMPLES.get(slot.gender.casefold()) or (*EXAMPLES["female"], *EXAMPLES["male"])
     person, reply = examples[slot.seed % len(examples)]
-    return [
-        {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": _form(request.audience, person)},
-        {"role": "assistant", "content": reply},
-        {"role": "user", "content": prompt(request)},
-    ]
+    return conversation(SYSTEM, prompt(request), [(_form(request.audience, person), reply)])
 
 
 async def generate_persona(client: ModelClient, request: PersonaRequest) -> Persona:

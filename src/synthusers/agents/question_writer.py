@@ -20,7 +20,7 @@ from ..question import (
     QuestionKind,
 )
 from ..study import Idea
-from ._text import DATA_NOT_INSTRUCTIONS, fenced
+from ._text import DATA_NOT_INSTRUCTIONS, conversation, fenced
 
 KIND_PLAN: tuple[QuestionKind, ...] = ("likert", "open", "single_choice", "nps")
 
@@ -112,12 +112,7 @@ async def write_questions(client: ModelClient, request: QuestionRequest) -> list
     content = f"{idea}\nWrite these questions about the idea:\n{wanted}"
     drafts = await client.generate(
         "question_writer",
-        [
-            {"role": "system", "content": system},
-            {"role": "user", "content": EXAMPLE_REQUEST},
-            {"role": "assistant", "content": EXAMPLE_QUESTIONS},
-            {"role": "user", "content": content},
-        ],
+        conversation(system, content, [(EXAMPLE_REQUEST, EXAMPLE_QUESTIONS)]),
         _draft_model(kinds),
         key=request.idea.name,
         max_tokens=70 * len(kinds),

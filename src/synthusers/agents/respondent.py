@@ -12,7 +12,7 @@ from ..llm.client import ModelClient, derive_seed
 from ..persona import Persona
 from ..question import ChoiceQuestion, LikertQuestion, NpsQuestion, OpenQuestion, Question
 from ..study import Idea
-from ._text import DATA_NOT_INSTRUCTIONS, fenced, profile
+from ._text import DATA_NOT_INSTRUCTIONS, conversation, fenced, profile
 
 Rationale = Field(min_length=5, max_length=160)
 
@@ -140,12 +140,7 @@ async def answer_question(client: ModelClient, request: AnswerRequest) -> Answer
     )
     reply = await client.generate(
         "respondent",
-        [
-            {"role": "system", "content": system},
-            {"role": "user", "content": example},
-            {"role": "assistant", "content": example_reply},
-            {"role": "user", "content": content},
-        ],
+        conversation(system, content, [(example, example_reply)]),
         reply_type,
         key=f"{request.idea.name}/{request.question.id}/{persona.id}",
         max_tokens=120,

@@ -6,10 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from ..llm.base import Message
 from ..llm.client import ModelClient
 from ..persona import Persona, Review
-from ._text import ShortText, profile
+from ._text import ShortText, conversation, profile
 
 
 class ReviewRequest(BaseModel):
@@ -62,14 +61,9 @@ EXAMPLES = (
 async def review_persona(client: ModelClient, request: ReviewRequest) -> Review:
     """Judge one persona; an accepted persona's reasons are kept as minor notes."""
     content = f"Audience: {request.audience}\nProfile:\n{profile(request.persona)}"
-    messages: list[Message] = [{"role": "system", "content": SYSTEM}]
-    for example, reply in EXAMPLES:
-        messages.append({"role": "user", "content": example})
-        messages.append({"role": "assistant", "content": reply})
-    messages.append({"role": "user", "content": content})
     draft = await client.generate(
         "reviewer",
-        messages,
+        conversation(SYSTEM, content, EXAMPLES),
         ReviewDraft,
         key=f"{request.persona.id}/{request.attempt}",
         max_tokens=100,

@@ -12,7 +12,7 @@ from ..answer import Answer, LikertAnswer, NpsAnswer, OpenAnswer, answer_value
 from ..llm.client import ModelClient, derive_seed
 from ..question import ChoiceQuestion, LikertQuestion, NpsQuestion, Question
 from ..report import QuestionSummary, Quote
-from ._text import DATA_NOT_INSTRUCTIONS, ShortText, fenced
+from ._text import DATA_NOT_INSTRUCTIONS, ShortText, conversation, fenced
 
 PROMPT_BUDGET_CHARS = 6000
 """How much answer text goes into one prompt; a larger panel is sampled down to this."""
@@ -117,7 +117,7 @@ async def summarize(client: ModelClient, request: SummaryRequest) -> QuestionSum
     )
     reply = await client.generate(
         "summarizer",
-        [{"role": "system", "content": system}, {"role": "user", "content": content}],
+        conversation(system, content),
         _reply_model([answer.user_id for answer in sample]),
         key=key,
         max_tokens=120,
