@@ -162,6 +162,8 @@ class LiveProgress(_Base):
             table.add_column(column, justify="left" if column == "stage" else "right")
         now = time.monotonic()
         for stage, count in self.state.stages.items():
+            if not count.total and not count.in_flight:
+                continue
             table.add_row(
                 stage,
                 f"{count.done}/{count.total}",
