@@ -140,3 +140,9 @@ def test_reply_budget_covers_the_longest_reply_the_schema_allows() -> None:
     model = ScriptedModel(['{"rating": 3, "why": "ok"}'])
     ask(ModelClient(model))
     assert model.requests[0].max_tokens == 512
+
+
+def test_line_breaks_inside_strings_are_accepted() -> None:
+    model = ScriptedModel(['{"rating": 4, "why": "fine\nreally"}'])
+    assert ask(ModelClient(model)).why == "fine\nreally"
+    assert len(model.requests) == 1

@@ -129,3 +129,19 @@ def test_written_questions_are_used(tmp_path: Path) -> None:
     result = run_study(study, tmp_path, model=FakeModel())
     assert [q.kind for q in result.state.questions["Box"]] == ["likert", "open", "single_choice"]
     assert {a.question_id for a in result.state.answers} == {"q1", "q2", "q3"}
+
+
+def test_a_failed_summary_keeps_the_counts(study: Study, tmp_path: Path) -> None:
+    def fails(request):  # type: ignore[no-untyped-def]
+        return RuntimeError("themes broke") if "summarise" in text_of(request) else None
+
+    result = run_study(study, tmp_path, model=SelectiveModel(fails))
+    assert len(result.state.summaries) == 8
+    for summary in result.state.summaries:
+        assert summary.themes_failed and not summary.themes
+        assert summary.answered == len(result.state.members) - result.report.panel.dropped
+    rated = [s for s in result.state.summaries if s.kind in ("likert", "nps")]
+    assert all(s.mean is not None for s in rated)
+    assert all(idea.score is not None for idea in result.report.ideas)
+    assert "Themes and quotes unavailable" in (tmp_path / "report.md").read_text()
+    assert result.too_many_failures(0.2) == "8 of 8 summaries tasks failed (100%)"

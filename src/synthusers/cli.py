@@ -182,10 +182,11 @@ def _run_and_report(
         f"peak {stats.peak_rss_mb:.0f} MiB",
         err=True,
     )
-    if result.failed_share > study.max_failure_share:
+    problem = result.too_many_failures(study.max_failure_share)
+    if problem:
         raise SynthusersError(
-            f"{stats.failed_tasks} of {stats.tasks} tasks failed ({result.failed_share:.0%}), "
-            f"more than max_failure_share {study.max_failure_share:.0%}; see {out / 'report.md'}"
+            f"{problem}, more than max_failure_share {study.max_failure_share:.0%}; "
+            f"see {out / 'report.md'}"
         )
 
 

@@ -31,6 +31,8 @@ def _summary(summary: QuestionSummary) -> list[str]:
         lines.append("")
     if summary.themes:
         lines += ["Themes: " + "; ".join(summary.themes), ""]
+    if summary.themes_failed:
+        lines += ["*Themes and quotes unavailable: the summarizer failed (see Failed tasks).*", ""]
     lines += [f"> {quote.text} — {quote.user_id}" for quote in summary.quotes]
     return [*lines, ""]
 

@@ -26,7 +26,7 @@ from .agents.generator import PersonaRequest, generate_persona
 from .agents.question_writer import QuestionRequest, write_questions
 from .agents.respondent import AnswerRequest, answer_question
 from .agents.reviewer import ReviewRequest, review_persona
-from .agents.summarizer import SummaryRequest, summarize
+from .agents.summarizer import SummaryRequest, counted, summarize
 from .agents.validator import ValidationRequest, validate_persona
 from .answer import Answer
 from .errors import RunStopped
@@ -55,6 +55,12 @@ class RunState:
     comparison: Comparison | None = None
     failures: list[TaskFailure] = field(default_factory=list)
     tasks: int = 0
+    stage_tasks: dict[str, int] = field(default_factory=dict)
+    """Tasks per stage (users, questions, answers, summaries, reports)."""
+
+    def count_task(self, stage: str) -> None:
+        self.tasks += 1
+        self.stage_tasks[stage] = self.stage_tasks.get(stage, 0) + 1
 
 
 def _first_leaf(group: BaseExceptionGroup[Exception]) -> Exception:
@@ -112,7 +118,7 @@ class Pipeline:
 
         Returns None for a failed task, so that whoever waits on it carries on without it.
         """
-        self.state.tasks += 1
+        self.state.count_task(stage)
         self.progress.started(stage)
         with self.tracer.span(agent, "agent", agent=agent, key=key, input=request) as span:
             try:
@@ -150,7 +156,7 @@ class Pipeline:
         audience = self.study.panel.audience
         attempts: list[PersonaAttempt] = []
         feedback: list[str] = []
-        self.state.tasks += 1
+        self.state.count_task("users")
         self.progress.started("users")
         for number in range(1, self.study.panel.max_attempts + 1):
             attempt = await self._attempt(audience, slot, number, feedback)
@@ -260,8 +266,7 @@ class Pipeline:
                 tasks = [
                     group.create_task(self._question(idea, question)) for question in questions
                 ]
-            summaries = [task.result() for task in tasks]
-            await self._aggregate(idea, [summary for summary in summaries if summary])
+            await self._aggregate(idea, [task.result() for task in tasks])
 
     async def _questions(self, idea: Idea) -> list[Question] | None:
         fixed = self.study.questions_for(idea)
@@ -277,7 +282,8 @@ class Pipeline:
             request,
         )
 
-    async def _question(self, idea: Idea, question: Question) -> QuestionSummary | None:
+    async def _question(self, idea: Idea, question: Question) -> QuestionSummary:
+        """Collect every user's answer, then summarise; the counts survive a failed summary."""
         name = f"question {question.id}"
         with self.tracer.span(name, "question", key=f"{idea.name}/{question.id}", input=question):
             async with asyncio.TaskGroup() as group:
@@ -294,8 +300,9 @@ class Pipeline:
                 lambda: summarize(self.client, request),
                 request,
             )
-        if summary is not None:
-            self.state.summaries.append(summary)
+        if summary is None:
+            summary = counted(request).model_copy(update={"themes_failed": True})
+        self.state.summaries.append(summary)
         return summary
 
     async def _answer(self, user_id: str, idea: Idea, question: Question) -> Answer | None:

@@ -31,6 +31,8 @@ class QuestionSummary(BaseModel):
     """Share of promoters (9-10) minus share of detractors (0-6), times 100."""
     themes: list[str] = Field(default_factory=list)
     quotes: list[Quote] = Field(default_factory=list)
+    themes_failed: bool = False
+    """The model's themes and quotes could not be had; the numbers above still stand."""
 
 
 class SegmentDifference(BaseModel):

@@ -7,6 +7,7 @@ import json
 import logging
 import resource
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,23 @@ class RunResult:
     @property
     def failed_share(self) -> float:
         return self.report.stats.failed_tasks / max(1, self.report.stats.tasks)
+
+    def worst_stage(self) -> tuple[str, int, int]:
+        """The stage with the largest share of failed tasks: name, failed, tasks."""
+        failed = Counter(failure.stage for failure in self.state.failures)
+        stages = self.state.stage_tasks
+        name = max(stages, key=lambda stage: failed[stage] / stages[stage], default="")
+        return name, failed[name], stages.get(name, 0)
+
+    def too_many_failures(self, limit: float) -> str | None:
+        """Why the run failed more than `limit` allows, overall or in any one stage."""
+        stats = self.report.stats
+        if self.failed_share > limit:
+            return f"{stats.failed_tasks} of {stats.tasks} tasks failed ({self.failed_share:.0%})"
+        stage, failed, tasks = self.worst_stage()
+        if tasks and failed / tasks > limit:
+            return f"{failed} of {tasks} {stage} tasks failed ({failed / tasks:.0%})"
+        return None
 
 
 def with_overrides(study: Study, **overrides: Any) -> Study:

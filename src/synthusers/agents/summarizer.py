@@ -91,10 +91,10 @@ def _line(answer: Answer) -> str:
     return f"- {answer_text(answer)} ({answer.user_id}{value})"
 
 
-async def summarize(client: ModelClient, request: SummaryRequest) -> QuestionSummary:
-    """Summarise one question; quotes are the users' own words, picked by id."""
+def counted(request: SummaryRequest) -> QuestionSummary:
+    """The part of a summary that code computes; it stands even if the model's part fails."""
     question, answers = request.question, request.answers
-    summary = QuestionSummary(
+    return QuestionSummary(
         idea=request.idea,
         question_id=question.id,
         question=question.text,
@@ -102,6 +102,12 @@ async def summarize(client: ModelClient, request: SummaryRequest) -> QuestionSum
         answered=len(answers),
         **numbers(question, answers),
     )
+
+
+async def summarize(client: ModelClient, request: SummaryRequest) -> QuestionSummary:
+    """Summarise one question; quotes are the users' own words, picked by id."""
+    question, answers = request.question, request.answers
+    summary = counted(request)
     if not answers:
         return summary
     key = f"{request.idea}/{question.id}"

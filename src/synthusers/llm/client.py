@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import random
 import time
@@ -48,6 +49,16 @@ def _request_record(request: ChatRequest) -> dict[str, object]:
         "temperature": request.temperature,
         "seed": request.seed,
     }
+
+
+def _parse(output_type: type[T], raw: str) -> T:
+    """The reply as output_type. Line breaks inside strings are accepted: small models
+    write them, and they change nothing a reader would want."""
+    try:
+        data = json.loads(raw, strict=False)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not valid JSON ({error.msg} at character {error.pos})") from None
+    return output_type.model_validate(data)
 
 
 def _prompt_tokens(request: ChatRequest) -> int:
@@ -133,9 +144,9 @@ class ModelClient:
             response = await self._call(agent, key, request, usage)
             raw = response.text
             try:
-                return output_type.model_validate_json(raw)
-            except ValidationError as error:
-                problem = _short_error(error)
+                return _parse(output_type, raw)
+            except ValueError as error:
+                problem = _short_error(error) if isinstance(error, ValidationError) else str(error)
                 if response.finish_reason == "length":
                     problem = f"the reply was cut off at {max_tokens} tokens"
                     max_tokens *= 2
