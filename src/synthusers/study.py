@@ -308,6 +308,7 @@ def load_study(path: str | Path) -> Study:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or "check indentation and quoting"
-        raise StudyError(f"{path}: not valid YAML{where}: {problem}") from None
+        problem = getattr(error, "problem", None) or "check indentation"
+        hint = "; put text with : ? # or [ ] in quotes" if "expected" in problem else ""
+        raise StudyError(f"{path}: not valid YAML{where}: {problem}{hint}") from None
     return parse_study(data, str(path))
