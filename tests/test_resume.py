@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,17 @@ def test_token_reservations_follow_real_reply_sizes() -> None:
     assert limiter.estimate(prompt_tokens=100, max_tokens=400) == 300
     limiter.settle(300, prompt_tokens=100, completion_tokens=20)
     assert limiter.estimate(prompt_tokens=100, max_tokens=400) == 120
+
+
+def test_resume_uses_the_cache_the_run_started_with(study: Study, tmp_path: Path) -> None:
+    from synthusers.cli import main
+
+    cache = tmp_path / "shared.sqlite"
+    with pytest.raises(BudgetExhausted):
+        run_study(study, tmp_path / "run", model=CountingModel(stop_after=5), cache=cache)
+    assert not (tmp_path / "run" / "calls.sqlite").exists()
+    assert json.loads((tmp_path / "run" / "cache.json").read_text())["cache"] == str(cache)
+    main(["-q", "resume", str(tmp_path / "run"), "--no-progress"])
+    assert not (tmp_path / "run" / "calls.sqlite").exists()
+    assert (tmp_path / "run" / "report.json").is_file()
+    assert len(CallStore(cache)) > 5

@@ -17,6 +17,7 @@ from .estimate import estimate, render_estimate
 from .llm.registry import check_model_spec
 from .progress import progress_for
 from .redaction import RedactingFilter, redact
+from .rundir import saved_cache
 from .runner import load_run_study, run_study, with_overrides
 from .schemas import SCHEMAS, json_schema
 from .study import Study, load_study
@@ -135,7 +136,11 @@ def run(
 @click.option("--max-tokens", type=int, help="A new token budget for the whole run.")
 @click.option("--max-cost", type=float, help="A new cost budget (USD) for the whole run.")
 @click.option("--timeout", type=float, help="Seconds one request may take before a retry.")
-@click.option("--cache", type=click.Path(path_type=Path), help="The call store the run used.")
+@click.option(
+    "--cache",
+    type=click.Path(path_type=Path),
+    help="The call store to use; by default the one the run was started with.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print report.json on stdout.")
 @click.option("--no-progress", is_flag=True, help="No live progress display.")
 def resume(
@@ -159,7 +164,7 @@ def resume(
         max_cost=max_cost,
         timeout_s=timeout,
     )
-    _run_and_report(study, run_dir, cache, as_json, no_progress)
+    _run_and_report(study, run_dir, cache or saved_cache(run_dir), as_json, no_progress)
 
 
 def _run_and_report(

@@ -19,6 +19,7 @@ from .study import Study
 
 STUDY_FILE = "study.json"
 STORE_FILE = "calls.sqlite"
+CACHE_FILE = "cache.json"
 _QUESTIONS = TypeAdapter(dict[str, list[Question]])
 _ANSWER = TypeAdapter(Answer)
 
@@ -91,9 +92,20 @@ def write_outputs(out: Path, state: RunState, report: StudyReport | None) -> Non
         _write(out / "report.md", render(report))
 
 
-def write_study(out: Path, study: Study) -> None:
-    """Keep the study as run, with its overrides, so that the run can be resumed."""
+def write_study(out: Path, study: Study, cache: Path | None = None) -> None:
+    """Keep the study as run, with its overrides, and where its calls are stored, so that
+    the run can be resumed."""
     _write(out / STUDY_FILE, study.model_dump_json(indent=2))
+    if cache is not None:
+        _write(out / CACHE_FILE, json.dumps({"cache": str(cache.resolve())}))
+
+
+def saved_cache(out: Path) -> Path | None:
+    """The shared call store a run used, if it used one."""
+    try:
+        return Path(json.loads((out / CACHE_FILE).read_text(encoding="utf-8"))["cache"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def read_jsonl(path: Path) -> list[dict[str, object]]:

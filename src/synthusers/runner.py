@@ -167,7 +167,7 @@ def open_client(
     store = CallStore(cache) if cache else None
     if out is not None:
         prepare(out, study)
-        write_study(out, study)
+        write_study(out, study, cache)
         if store is None:
             store = CallStore(out / STORE_FILE)
     return ModelClient(
