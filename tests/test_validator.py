@@ -39,6 +39,8 @@ def test_valid_persona_passes() -> None:
         ({"household": "lives with her grandchildren"}, "implausible at 30"),
         ({"bio": "A 45-year-old teacher who loves food."}, "bio says 45 years old"),
         ({"bio": "He teaches in Leeds and his pupils love him."}, "bio calls a woman 'he'"),
+        ({"bio": "Owen runs a small plumbing business in Swansea."}, "bio is about Owen"),
+        ({"bio": "Priya's days start early at the pharmacy."}, "bio is about Priya"),
     ],
 )
 def test_rule_finds_problem(changes: dict[str, Any], expected: str) -> None:

@@ -11,7 +11,9 @@ import re
 
 from pydantic import BaseModel
 
+from ..demographics import FEMALE_NAMES, MALE_NAMES, NEUTRAL_NAMES
 from ..persona import Persona, Slot, ValidationReport
+from .generator import EXAMPLES
 
 PLACEHOLDERS = {"", "string", "n/a", "na", "none", "unknown", "...", "tbd", "example", "lorem"}
 DEGREE_JOBS = (
@@ -30,6 +32,12 @@ DEGREE_JOBS = (
 NO_DEGREE = ("no formal", "secondary", "vocational", "gcse", "high school")
 SENIOR_JOBS = (*DEGREE_JOBS, "director", "chief", "ceo", "head of", "senior", "partner at")
 CHILD_JOBS = ("child", "teenager", "pupil", "schoolboy", "schoolgirl")
+KNOWN_FIRST_NAMES = frozenset(
+    [*FEMALE_NAMES, *MALE_NAMES, *NEUTRAL_NAMES]
+    + [person.split()[0] for examples in EXAMPLES.values() for person, _ in examples]
+)
+"""Names a bio may wrongly open with: another panel member's, or a worked example's."""
+_OPENING_NAME = re.compile(r"([A-Z][a-z]+)\b")
 _STATED_AGE = re.compile(r"\b(\d{2})[- ]year[- ]old\b|\baged? (\d{2})\b", re.IGNORECASE)
 _FEMALE = re.compile(r"\b(she|her|hers|herself)\b", re.IGNORECASE)
 _MALE = re.compile(r"\b(he|him|his|himself)\b", re.IGNORECASE)
@@ -97,6 +105,11 @@ def _life_stage(persona: Persona) -> list[str]:
 
 def _bio(persona: Persona) -> list[str]:
     problems = []
+    match = _OPENING_NAME.match(persona.bio.strip())
+    opening = match.group(1) if match else ""
+    first_name = persona.name.split()[0]
+    if opening in KNOWN_FIRST_NAMES and opening != first_name:
+        problems.append(f"bio is about {opening}, not {first_name}; write about this person")
     for match in _STATED_AGE.finditer(persona.bio):
         stated = int(match.group(1) or match.group(2))
         if stated != persona.age:
