@@ -43,7 +43,11 @@ def _idea(report: IdeaReport) -> list[str]:
     lines += ["**Strengths**", "", *[f"- {item}" for item in report.strengths], ""]
     lines += ["**Concerns**", "", *[f"- {item}" for item in report.concerns], ""]
     if report.segments:
-        lines += ["**Segments that differ**", ""]
+        lines += [
+            "**Segments that differ** (small groups of synthetic users: hints to test, "
+            "not findings)",
+            "",
+        ]
         lines += [
             f"- {seg.segment} on {seg.question_id}: mean {seg.mean:.2f} vs {seg.overall_mean:.2f}"
             f" overall ({seg.size} users)"
@@ -102,6 +106,13 @@ def render(report: StudyReport) -> str:
             *((f"all ({model})", usage) for model, usage in sorted(stats.models.items())),
         ]
     ]
+    replayed = sum(usage.cached for usage in stats.agents.values())
+    if replayed:
+        lines += [
+            "",
+            f"{replayed} replies were read back from the call store; their tokens and cost "
+            "were counted when they were first asked for, and are not in this table.",
+        ]
     if report.failures:
         lines += ["", "### Failed tasks", ""]
         lines += [f"- {f.stage} / {f.agent} / {f.key}: {f.error}" for f in report.failures]

@@ -54,9 +54,9 @@ class Progress(Protocol):
 def describe_sample(sample: dict[str, float | int]) -> str:
     """One line about the machine and the model traffic."""
     return (
-        f"CPU {sample['cpu_percent']:.0f}%  RSS {sample['rss_mb']:.0f} MiB  "
-        f"in flight {sample['in_flight']}  {sample['calls_per_min']:.0f} calls/min  "
-        f"{sample['tokens_per_min']:,} tokens/min  {sample['retries']} retries  "
+        f"CPU {sample['cpu_percent']:.0f}% · {sample['rss_mb']:.0f} MiB · "
+        f"{sample['in_flight']} calls in flight · {sample['calls_per_min']:.0f}/min · "
+        f"{sample['tokens_per_min']:,} tok/min · {sample['retries']} retries · "
         f"{sample['failed_tasks']} failed"
     )
 
