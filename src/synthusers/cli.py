@@ -63,26 +63,36 @@ def cli(verbose: int, quiet: bool) -> None:
     _setup_logging(verbose, quiet)
 
 
+concurrency_option = click.option(
+    "-c", "--concurrency", type=int, help="Most model calls in flight at once."
+)
+timeout_option = click.option(
+    "--timeout", type=float, help="Seconds one request may take before a retry."
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print report.json on stdout.")
+no_progress_option = click.option("--no-progress", is_flag=True, help="No live progress display.")
+
+
 @cli.command()
 @click.argument("study_file", type=click.Path(path_type=Path))
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Run directory to write.")
 @click.option("-m", "--model", help="local, local:/path/model.gguf, openai:NAME or fake.")
 @click.option("-n", "--panel-size", type=int, help="Number of synthetic users.")
-@click.option("-c", "--concurrency", type=int, help="Most model calls in flight at once.")
+@concurrency_option
 @click.option("-s", "--seed", type=int, help="Seed for the panel and every model call.")
 @click.option("--rpm", type=float, help="Most requests per minute.")
 @click.option("--tpm", type=float, help="Most tokens per minute.")
 @click.option("--max-tokens", type=int, help="Stop cleanly after this many tokens.")
 @click.option("--max-cost", type=float, help="Stop cleanly at this estimated cost (USD).")
-@click.option("--timeout", type=float, help="Seconds one request may take before a retry.")
+@timeout_option
 @click.option(
     "--cache",
     type=click.Path(path_type=Path),
     help="A call store shared across runs: identical calls are not paid for twice.",
 )
 @click.option("--dry-run", is_flag=True, help="Print calls, tokens and cost; call nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print report.json on stdout.")
-@click.option("--no-progress", is_flag=True, help="No live progress display.")
+@json_option
+@no_progress_option
 def run(
     study_file: Path,
     out: Path | None,
@@ -132,17 +142,17 @@ def run(
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("-c", "--concurrency", type=int, help="Most model calls in flight at once.")
+@concurrency_option
 @click.option("--max-tokens", type=int, help="A new token budget for the whole run.")
 @click.option("--max-cost", type=float, help="A new cost budget (USD) for the whole run.")
-@click.option("--timeout", type=float, help="Seconds one request may take before a retry.")
+@timeout_option
 @click.option(
     "--cache",
     type=click.Path(path_type=Path),
     help="The call store to use; by default the one the run was started with.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print report.json on stdout.")
-@click.option("--no-progress", is_flag=True, help="No live progress display.")
+@json_option
+@no_progress_option
 def resume(
     run_dir: Path,
     concurrency: int | None,
