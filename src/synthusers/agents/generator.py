@@ -106,7 +106,8 @@ def _messages(request: PersonaRequest) -> list[Message]:
     """The system prompt, the worked example as an earlier exchange, then the request."""
     slot = request.slot
     examples = EXAMPLES.get(slot.gender.casefold()) or (*EXAMPLES["female"], *EXAMPLES["male"])
-    person, reply = examples[slot.seed % len(examples)]
+    # Each new attempt shows another example: a rejected draft is most often a copy of it.
+    person, reply = examples[(slot.seed + request.attempt - 1) % len(examples)]
     return conversation(SYSTEM, prompt(request), [(_form(request.audience, person), reply)])
 
 
