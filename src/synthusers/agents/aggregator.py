@@ -101,20 +101,20 @@ def _summary_lines(summary: QuestionSummary) -> str:
 
 
 # Worked examples on an unrelated product: without them the small model fills the verdict
-# and lists with numbers and user ids. It treats the verdict as a template, swapping in the
-# real price and sometimes a real theme; a generic verdict came back word for word for
-# every idea, and one built from the lists ran on into a loop of list items.
+# and lists with numbers and user ids. It treats the verdict as a template, so the example
+# holds no price or number: one that did came back as a wrong price in a real report.
+# A generic verdict is sometimes copied word for word; the scores beside it are code's.
 EXAMPLE_FINDINGS = (
-    f"{fenced('idea', 'Bike fix at home: a mechanic repairs your bike at your door, £20.')}\n"
+    f"{fenced('idea', 'Bike fix at home: a mechanic repairs your bike at your door.')}\n"
     "Findings:\n"
     "- How appealing is this offer to you? (mean 2.40). Themes: Price feels too high; "
     "Saves a trip\n"
     "- What would stop you from using it? (open). Themes: Can fix it myself; Rarely cycles"
 )
 EXAMPLE_DRAFT = (
-    '{"verdict": "Saves people a trip, but most find £20 too much.", '
-    '"strengths": ["Saves a trip to the shop"], '
-    '"concerns": ["Price feels high", "Many can do small repairs themselves"]}'
+    '{"verdict": "Some find it handy, but most think the price is too high.", '
+    '"strengths": ["Convenient"], '
+    '"concerns": ["Price feels high", "Many can manage without it"]}'
 )
 EXAMPLE_RANKING = "Ideas, best score first:\n" + fenced(
     "idea",
@@ -122,8 +122,8 @@ EXAMPLE_RANKING = "Ideas, best score first:\n" + fenced(
     "2. Bike hire by the hour (score 35.0): Few riders need it.",
 )
 EXAMPLE_COMPARISON = (
-    '{"summary": "Pursue Bike fix at home: it scored higher and saves people time. '
-    'Test a lower price first. Drop Bike hire by the hour, which few would use."}'
+    '{"summary": "Pursue the first idea: it scored higher and people found it handy. '
+    'Test a lower price first. Drop the second, which few would use."}'
 )
 
 
