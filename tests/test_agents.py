@@ -272,3 +272,27 @@ def test_segment_differences() -> None:
     found = segment_differences(answers, personas, dict.fromkeys(personas, "35-54"))
     segments = {(d.segment, d.mean) for d in found}
     assert segments == {("gender female", 5.0), ("gender male", 1.5)}
+
+
+def test_aggregator_drops_what_it_copied_from_its_worked_example() -> None:
+    from synthusers.agents.aggregator import (
+        EXAMPLE_COMPARISON,
+        EXAMPLE_DRAFT,
+        AggregateRequest,
+        CompareRequest,
+        aggregate_idea,
+        compare_ideas,
+    )
+
+    copied = json.loads(EXAMPLE_DRAFT)
+    copied["strengths"].append("Cheaper than a takeaway")
+    summaries = [_summary("likert", 4.0)]
+    model = ScriptedModel([json.dumps(copied), EXAMPLE_COMPARISON])
+    client = ModelClient(model)
+    report = run(aggregate_idea(client, AggregateRequest(idea=IDEA, summaries=summaries)))
+    assert report.verdict == "Scored 75/100 on its rated questions."
+    assert report.strengths == ["Cheaper than a takeaway"] and report.concerns == []
+    other = report.model_copy(update={"idea": "Credits", "score": 10.0})
+    comparison = run(compare_ideas(client, CompareRequest(reports=[other, report])))
+    assert comparison.ranking == ["Box", "Credits"]
+    assert comparison.summary == "Box scored highest; see each idea's report for why."

@@ -40,8 +40,9 @@ def _summary(summary: QuestionSummary) -> list[str]:
 def _idea(report: IdeaReport) -> list[str]:
     score = f"{report.score:.0f}/100" if report.score is not None else "no rated questions"
     lines = [f"## {report.idea}", "", f"**Score: {score}.** {report.verdict}", ""]
-    lines += ["**Strengths**", "", *[f"- {item}" for item in report.strengths], ""]
-    lines += ["**Concerns**", "", *[f"- {item}" for item in report.concerns], ""]
+    for title, items in (("Strengths", report.strengths), ("Concerns", report.concerns)):
+        shown = [f"- {item}" for item in items] or ["- none that the model drew from the findings"]
+        lines += [f"**{title}**", "", *shown, ""]
     if report.segments:
         lines += [
             "**Segments that differ** (small groups of synthetic users: hints to test, "

@@ -6,6 +6,7 @@ the verdict, strengths, concerns and the comparison's prose.
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections import defaultdict
 
@@ -127,6 +128,15 @@ EXAMPLE_COMPARISON = (
 )
 
 
+_EXAMPLE_TEXTS = frozenset(
+    text.casefold()
+    for example in (json.loads(EXAMPLE_DRAFT), json.loads(EXAMPLE_COMPARISON))
+    for value in example.values()
+    for text in (value if isinstance(value, list) else [value])
+)
+"""Everything the worked examples say; a copy of it in a real report would be invented."""
+
+
 async def aggregate_idea(client: ModelClient, request: AggregateRequest) -> IdeaReport:
     """Write an idea's report from its question summaries."""
     system = (
@@ -145,15 +155,24 @@ async def aggregate_idea(client: ModelClient, request: AggregateRequest) -> Idea
         max_tokens=150,
         temperature=0.2,
     )
+    score = idea_score(request.summaries)
+    verdict = draft.verdict.strip()
+    if _copied(verdict):
+        verdict = f"Scored {score:.0f}/100 on its rated questions." if score is not None else ""
     return IdeaReport(
         idea=idea.name,
-        score=idea_score(request.summaries),
-        verdict=draft.verdict.strip(),
-        strengths=[item.strip() for item in draft.strengths],
-        concerns=[item.strip() for item in draft.concerns],
+        score=score,
+        verdict=verdict,
+        strengths=[item.strip() for item in draft.strengths if not _copied(item)],
+        concerns=[item.strip() for item in draft.concerns if not _copied(item)],
         segments=request.segments,
         summaries=request.summaries,
     )
+
+
+def _copied(text: str) -> bool:
+    """Whether the model copied this from a worked example rather than from the findings."""
+    return text.strip().casefold() in _EXAMPLE_TEXTS
 
 
 def ranking(reports: list[IdeaReport]) -> list[str]:
@@ -189,4 +208,7 @@ async def compare_ideas(client: ModelClient, request: CompareRequest) -> Compari
         max_tokens=120,
         temperature=0.2,
     )
-    return Comparison(ranking=ranked, summary=draft.summary.strip())
+    summary = draft.summary.strip()
+    if _copied(summary):
+        summary = f"{ranked[0]} scored highest; see each idea's report for why."
+    return Comparison(ranking=ranked, summary=summary)
