@@ -109,7 +109,7 @@ def test_kill_9_then_resume_repeats_no_finished_call(tmp_path: Path) -> None:
         yaml.safe_dump(openai_study(concurrency=4, questions=None, questions_per_idea=3))
     )
     env = {**os.environ, "OPENAI_API_KEY": KEY}
-    config = FaultConfig(latency_s=0.05, api_key=KEY)
+    config = FaultConfig(latency_s=0.1, api_key=KEY)
 
     with FaultServer(config) as server:
         env["OPENAI_BASE_URL"] = server.base_url
