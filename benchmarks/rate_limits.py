@@ -74,19 +74,18 @@ async def measure(limits: Limits, seconds: float, concurrency: int) -> None:
     elapsed = model.stamps[-1][0] - started
     calls, tokens = len(model.stamps), sum(used for _, used in model.stamps)
     if limits.rpm:
-        achieved = calls / elapsed * 60 / limits.rpm
-        window = busiest_window(model.stamps, WINDOW_S, tokens=False) / (limits.rpm * SHARE)
-        print(
-            f"rpm {limits.rpm:g}: {calls} calls in {elapsed:.1f} s; achieved/allowed "
-            f"{achieved:.3f}; busiest {WINDOW_S:g} s window/its share {window:.3f}"
-        )
+        report("rpm", limits.rpm, calls, elapsed, busiest_window(model.stamps, WINDOW_S, False))
     if limits.tpm:
-        achieved = tokens / elapsed * 60 / limits.tpm
-        window = busiest_window(model.stamps, WINDOW_S, tokens=True) / (limits.tpm * SHARE)
-        print(
-            f"tpm {limits.tpm:g}: {tokens} tokens in {elapsed:.1f} s; achieved/allowed "
-            f"{achieved:.3f}; busiest {WINDOW_S:g} s window/its share {window:.3f}"
-        )
+        report("tpm", limits.tpm, tokens, elapsed, busiest_window(model.stamps, WINDOW_S, True))
+
+
+def report(name: str, limit: float, amount: int, elapsed: float, busiest: float) -> None:
+    """One line: the rate achieved over the allowed one, and the busiest window over its share."""
+    achieved = amount / elapsed * 60 / limit
+    print(
+        f"{name} {limit:g}: {amount} in {elapsed:.1f} s; achieved/allowed {achieved:.3f}; "
+        f"busiest {WINDOW_S:g} s window/its share {busiest / (limit * SHARE):.3f}"
+    )
 
 
 def main() -> None:

@@ -62,37 +62,22 @@ def _instructions(question: Question, persona: Persona) -> tuple[str, type[BaseM
 
 
 def _answer(request: AnswerRequest, reply: BaseModel) -> Answer:
-    ids = (request.persona.id, request.idea.name, request.question.id)
+    """The reply as an Answer of the question's kind, under the request's ids."""
     question = request.question
     data = reply.model_dump()
+    ids: dict[str, Any] = {
+        "user_id": request.persona.id,
+        "idea": request.idea.name,
+        "question_id": question.id,
+    }
     if isinstance(question, OpenQuestion):
-        return OpenAnswer(
-            user_id=ids[0],
-            idea=ids[1],
-            question_id=ids[2],
-            rationale="",
-            text=data["answer"].strip(),
-        )
+        return OpenAnswer(**ids, rationale="", text=data["answer"].strip())
     rationale = data["rationale"].strip()
     if isinstance(question, LikertQuestion):
-        return LikertAnswer(
-            user_id=ids[0],
-            idea=ids[1],
-            question_id=ids[2],
-            rationale=rationale,
-            rating=data["rating"],
-        )
+        return LikertAnswer(**ids, rationale=rationale, rating=data["rating"])
     if isinstance(question, NpsQuestion):
-        return NpsAnswer(
-            user_id=ids[0],
-            idea=ids[1],
-            question_id=ids[2],
-            rationale=rationale,
-            score=data["score"],
-        )
-    return ChoiceAnswer(
-        user_id=ids[0], idea=ids[1], question_id=ids[2], rationale=rationale, choice=data["choice"]
-    )
+        return NpsAnswer(**ids, rationale=rationale, score=data["score"])
+    return ChoiceAnswer(**ids, rationale=rationale, choice=data["choice"])
 
 
 # One worked exchange about an unrelated product, shown before the real question: the
